@@ -1,0 +1,63 @@
+"""rlsuite's games, registered with Gymnasium from one table when ``rlsuite`` is imported.
+
+Every id gets the single env (``gym.make``) and the native batched vector env
+(``gym.make_vec(id, n, vectorization_mode="vector_entry_point")``); both take ``reward_mode``
+("sparse" | "shaped") and ``obs_mode`` ("symbolic" | "pixels") as keyword arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+from rlsuite.envs.core import OBS_MODES, REWARD_MODES, GameEnv, GameVectorEnv
+
+__all__ = ["GAME_SPECS", "GameEnv", "GameVectorEnv", "OBS_MODES", "REWARD_MODES", "game_ids"]
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """One registered id: which game, with which options, and its time limit and target."""
+
+    id: str
+    game: str  # "module:Class" of the rules (imported only when the env is made)
+    max_episode_steps: int
+    reward_threshold: float  # on the sparse task reward (sum over an episode)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+GAME_SPECS: tuple[GameSpec, ...] = (
+    GameSpec("rlsuite/KeyDoor-5x5-v0", "rlsuite.envs.keydoor:KeyDoor", 250, 0.95, {"size": 5}),
+    GameSpec("rlsuite/KeyDoor-8x8-v0", "rlsuite.envs.keydoor:KeyDoor", 640, 0.95, {"size": 8}),
+    GameSpec("rlsuite/KeyDoor-16x16-v0", "rlsuite.envs.keydoor:KeyDoor", 2560, 0.95, {"size": 16}),
+    GameSpec("rlsuite/Maze-2Rooms-v0", "rlsuite.envs.maze:Maze", 400, 0.95, {"n_rooms": 2}),
+    GameSpec("rlsuite/Maze-4Rooms-v0", "rlsuite.envs.maze:Maze", 800, 0.95, {"n_rooms": 4}),
+    GameSpec("rlsuite/Maze-6Rooms-v0", "rlsuite.envs.maze:Maze", 1200, 0.95, {"n_rooms": 6}),
+    GameSpec("rlsuite/Invaders-v0", "rlsuite.envs.invaders:Invaders", 2000, 0.9, {}),
+    GameSpec("rlsuite/Forage-v0", "rlsuite.envs.forage:Forage", 1000, 0.9, {}),
+    GameSpec("rlsuite/Racer-v0", "rlsuite.envs.racer:Racer", 1000, 0.9, {}),
+)
+
+
+def game_ids() -> list[str]:
+    """Every rlsuite id, in table order."""
+    return [spec.id for spec in GAME_SPECS]
+
+
+def _register_all() -> None:
+    for spec in GAME_SPECS:
+        if spec.id in gym.registry:
+            continue
+        gym.register(
+            id=spec.id,
+            entry_point="rlsuite.envs.core:GameEnv",
+            vector_entry_point="rlsuite.envs.core:GameVectorEnv",
+            max_episode_steps=spec.max_episode_steps,
+            reward_threshold=spec.reward_threshold,
+            kwargs={"game": spec.game, **spec.kwargs},
+        )
+
+
+_register_all()

@@ -1,0 +1,418 @@
+"""What every game shares: batched rules, reward modes, spaces, seeding, the Env and the VectorEnv.
+
+A game is written once, as a :class:`Game`: its rules act on a *batch* of games held as a dict of
+numpy arrays with a leading batch dimension. Two thin Gymnasium classes serve it:
+
+- :class:`GameEnv`, a ``gymnasium.Env``: the batch of one (``gym.make("rlsuite/KeyDoor-8x8-v0")``).
+- :class:`GameVectorEnv`, a ``gymnasium.vector.VectorEnv`` registered as the ``vector_entry_point``:
+  ``gym.make_vec(id, num_envs=1024, vectorization_mode="vector_entry_point")`` steps all games in
+  one numpy call. It autoresets in the same step (``AutoresetMode.SAME_STEP``): the observation of a
+  game that just ended is already the first one of its next episode, and the true last observation
+  is in ``info["final_obs"]``.
+
+Seeding: game ``i`` of a vector env reset with ``seed=s`` plays exactly the episodes of a single
+env reset with ``seed=s + i`` (Gymnasium's convention for vector envs). Each episode gets its layout
+seed from a per-game ``np.random.Generator``, and randomness during play comes from a per-game
+counter-based stream (:func:`next_uniform`), so a game never depends on its neighbours in the batch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+from rlsuite.envs import render as _render
+from rlsuite.envs.shaping import event_bonus, potential_shaping
+
+State = dict[str, np.ndarray]
+REWARD_MODES = ("sparse", "shaped")
+OBS_MODES = ("symbolic", "pixels")
+RGB_ARRAY_SCALE = 4  # render_mode="rgb_array" frames are the 64x64 observation drawn 4x larger
+
+# --------------------------------------------------------------------------------------------
+# Per-game random streams: splitmix64 (Steele, Lea & Flood 2014) over a uint64 array, one
+# state per game. Vectorised, and game i's numbers depend only on game i's seed.
+# --------------------------------------------------------------------------------------------
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def next_uniform(rng: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+    """Advance the streams of all games (or of games `idx`) in place; one U[0, 1) draw each."""
+    x = rng if idx is None else rng[idx]
+    x = x + _GOLDEN  # uint64 arithmetic wraps around, as splitmix64 wants
+    if idx is None:
+        rng[...] = x
+    else:
+        rng[idx] = x
+    z = (x ^ (x >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)  # / 2**53
+
+
+def next_integers(rng: np.ndarray, high: int | np.ndarray, idx: np.ndarray | None = None):
+    """Advance the streams; one integer in [0, high) each."""
+    return np.minimum((next_uniform(rng, idx) * high).astype(np.int64), np.asarray(high) - 1)
+
+
+def take(state: State, idx: np.ndarray) -> State:
+    """The sub-batch of games `idx` (a copy), e.g. to observe the games that just ended."""
+    return {key: value[idx] for key, value in state.items()}
+
+
+@dataclass
+class Transition:
+    """What one batched step of the rules produced, per game (all arrays have shape (B,))."""
+
+    task_reward: np.ndarray  # the sparse task reward: what the game is really about
+    terminated: np.ndarray  # bool: the episode ended inside the game (won, lost)
+    success: np.ndarray  # bool: the task was solved (reported as info["is_success"])
+    events: dict[str, np.ndarray] = field(default_factory=dict)  # counts behind shaped bonuses
+
+
+class Game:
+    """The rules of one game over a batch of games. Subclass once per game.
+
+    A subclass sets the class attributes, validates its keyword arguments in ``__init__`` (raise
+    ``ValueError`` naming the valid values) and writes the methods below over arrays with a
+    leading batch dimension B. ``state["t"]`` (steps taken this episode) and ``state["rng"]`` (the
+    per-game random stream, see :func:`next_uniform`) are kept by the core and may be read.
+    """
+
+    action_meanings: ClassVar[tuple[str, ...]] = ()
+    event_bonus: ClassVar[dict[str, float]] = {}  # shaped mode: bonus per named event
+    render_fps: ClassVar[int] = 10
+    frame_size: ClassVar[int] = 64  # pixel observations are (64, 64, 3) uint8
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.action_meanings)
+
+    def symbolic_space(self) -> spaces.Box:
+        """The observation space of ``obs_mode="symbolic"`` (a float32 Box)."""
+        raise NotImplementedError
+
+    def new_state(self, n: int) -> State:
+        """Allocate the arrays of `n` games (contents are set by ``reset_games``)."""
+        raise NotImplementedError
+
+    def reset_games(self, state: State, idx: np.ndarray) -> None:
+        """Start new episodes in games `idx` (their random streams are already seeded)."""
+        raise NotImplementedError
+
+    def step(self, state: State, actions: np.ndarray) -> Transition:
+        """Apply one action per game, in place."""
+        raise NotImplementedError
+
+    def potential(self, state: State) -> np.ndarray:
+        """Phi(s) per game for potential-based shaping (higher = closer to the goal)."""
+        return np.zeros(len(state["t"]))
+
+    def symbolic(self, state: State) -> np.ndarray:
+        """(B, *symbolic_space.shape) float32 observations."""
+        raise NotImplementedError
+
+    def draw(self, state: State) -> np.ndarray:
+        """(B, 64, 64, 3) uint8 frames."""
+        raise NotImplementedError
+
+    def expert_actions(self, state: State) -> np.ndarray:
+        """The scripted expert's action in every game of the batch (reads the true state)."""
+        raise NotImplementedError
+
+    def status(self, state: State, i: int) -> str:
+        """A short score line for game `i`, shown under the picture in a window."""
+        return ""
+
+
+def resolve_game(game: str | type[Game], **kwargs: Any) -> Game:
+    """Build a Game from its class or its "module:Class" path (how the registry names it)."""
+    if isinstance(game, str):
+        module_name, _, class_name = game.partition(":")
+        game = getattr(importlib.import_module(module_name), class_name)
+    return game(**kwargs)
+
+
+def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
+
+
+class _Batch:
+    """The machinery the single env and the vector env share: state, seeding, rewards, obs."""
+
+    def __init__(
+        self, game: Game, n: int, reward_mode: str, obs_mode: str, shaping_gamma: float
+    ) -> None:
+        _check_choice("reward_mode", reward_mode, REWARD_MODES)
+        _check_choice("obs_mode", obs_mode, OBS_MODES)
+        self.game = game
+        self.reward_mode = reward_mode
+        self.obs_mode = obs_mode
+        self.shaping_gamma = shaping_gamma
+        self.state = game.new_state(n)
+        self.state["t"] = np.zeros(n, dtype=np.int64)
+        self.state["rng"] = np.zeros(n, dtype=np.uint64)
+        self.state["phi"] = np.zeros(n, dtype=np.float64)
+
+    def observation_space(self) -> spaces.Space:
+        if self.obs_mode == "pixels":
+            size = self.game.frame_size
+            return spaces.Box(0, 255, (size, size, 3), dtype=np.uint8)
+        return self.game.symbolic_space()
+
+    def reset_games(self, idx: np.ndarray, episode_seeds: np.ndarray) -> None:
+        self.state["rng"][idx] = episode_seeds.astype(np.uint64)
+        self.state["t"][idx] = 0
+        self.game.reset_games(self.state, idx)
+        if self.reward_mode == "shaped":
+            self.state["phi"][idx] = self.game.potential(take(self.state, idx))
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, Transition]:
+        self.state["t"] += 1
+        result = self.game.step(self.state, actions)
+        reward = result.task_reward.astype(np.float64)
+        if self.reward_mode == "shaped":
+            next_phi = self.game.potential(self.state)
+            reward = reward + potential_shaping(
+                self.state["phi"], next_phi, result.terminated, self.shaping_gamma
+            )
+            reward = reward + event_bonus(result.events, self.game.event_bonus)
+            self.state["phi"] = next_phi
+        return reward, result
+
+    def observe(self, state: State | None = None) -> np.ndarray:
+        state = self.state if state is None else state
+        if self.obs_mode == "pixels":
+            return self.game.draw(state)
+        return self.game.symbolic(state)
+
+
+def _episode_seed(generator: np.random.Generator) -> np.uint64:
+    return np.uint64(generator.integers(0, 2**63))
+
+
+class GameEnv(gym.Env):
+    """One game as a ``gymnasium.Env`` (the batch of one).
+
+    Args:
+        game: the Game class or its "module:Class" path (set by the registry).
+        reward_mode: "sparse" (the task reward only) or "shaped" (plus potential-based shaping
+            and the game's event bonuses). ``info["task_reward"]`` is the sparse reward either way.
+        obs_mode: "symbolic" (compact float vector) or "pixels" ((64, 64, 3) uint8 frames).
+        render_mode: None, "rgb_array" or "human" (a pygame window).
+        shaping_gamma: the gamma of F = gamma Phi(s') - Phi(s); match the agent's discount.
+        **game_kwargs: the game's own options (grid size, rooms, ...).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self,
+        game: str | type[Game],
+        reward_mode: str = "sparse",
+        obs_mode: str = "symbolic",
+        render_mode: str | None = None,
+        shaping_gamma: float = 0.99,
+        **game_kwargs: Any,
+    ) -> None:
+        self.game = resolve_game(game, **game_kwargs)
+        self._batch = _Batch(self.game, 1, reward_mode, obs_mode, shaping_gamma)
+        if render_mode is not None:
+            _check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "render_fps": self.game.render_fps}
+        self.observation_space = self._batch.observation_space()
+        self.action_space = spaces.Discrete(self.game.n_actions)
+        self.reward_mode, self.obs_mode = reward_mode, obs_mode
+        self._window: _render.Window | None = None
+        self._episode_return = 0.0
+
+    @property
+    def state(self) -> State:
+        """The game's arrays (a batch of one); read it, e.g. in a scripted expert."""
+        return self._batch.state
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._batch.reset_games(np.array([0]), np.array([_episode_seed(self.np_random)]))
+        self._episode_return = 0.0
+        if self.render_mode == "human":
+            self.render()
+        return self._batch.observe()[0], {}
+
+    def step(self, action):
+        if not self.action_space.contains(action):
+            raise ValueError(
+                f"action {action!r} is outside the action space {self.action_space}; "
+                f"valid actions: "
+                + ", ".join(f"{i}={m}" for i, m in enumerate(self.game.action_meanings))
+            )
+        reward, result = self._batch.step(np.array([int(action)]))
+        self._episode_return += float(reward[0])
+        info = {"task_reward": float(result.task_reward[0]), "is_success": bool(result.success[0])}
+        if self.render_mode == "human":
+            self.render()
+        return self._batch.observe()[0], float(reward[0]), bool(result.terminated[0]), False, info
+
+    def expert_action(self) -> int:
+        """What the game's scripted expert would do now."""
+        return int(self.game.expert_actions(self.state)[0])
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array'")
+            return None
+        frame = self.game.draw(self.state)[0]
+        if self.render_mode == "rgb_array":
+            return _render.upscale(frame, RGB_ARRAY_SCALE)
+        if self._window is None:
+            name = self.spec.id if self.spec is not None else type(self.game).__name__
+            self._window = _render.Window(title=name, fps=self.metadata["render_fps"])
+        status = self.game.status(self.state, 0)
+        text = f"step {int(self.state['t'][0])}  return {self._episode_return:.2f}  {status}"
+        self._window.show(frame, text)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    def __getstate__(self):
+        # A pygame window cannot be pickled; the copy opens its own when it renders.
+        state = self.__dict__.copy()
+        state["_window"] = None
+        return state
+
+
+class GameVectorEnv(gym.vector.VectorEnv):
+    """`num_envs` games stepped together in one numpy call (registered ``vector_entry_point``).
+
+    Autoreset happens in the same step (``AutoresetMode.SAME_STEP``): for a game that ended,
+    ``info["final_obs"][i]`` holds its last observation and ``info["final_info"]`` its last
+    ``task_reward`` and ``is_success``; the returned observation already starts the next episode.
+    Episodes are cut at ``max_episode_steps`` with ``truncated=True``, as ``TimeLimit`` does.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {
+        "render_modes": ["rgb_array"],
+        "render_fps": 10,
+        "autoreset_mode": AutoresetMode.SAME_STEP,
+    }
+
+    def __init__(
+        self,
+        game: str | type[Game],
+        num_envs: int = 1,
+        reward_mode: str = "sparse",
+        obs_mode: str = "symbolic",
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+        shaping_gamma: float = 0.99,
+        **game_kwargs: Any,
+    ) -> None:
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be at least 1, got {num_envs}")
+        self.game = resolve_game(game, **game_kwargs)
+        self._batch = _Batch(self.game, num_envs, reward_mode, obs_mode, shaping_gamma)
+        if render_mode is not None:
+            _check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "render_fps": self.game.render_fps}
+        self.num_envs = num_envs
+        self.max_episode_steps = max_episode_steps
+        self.reward_mode, self.obs_mode = reward_mode, obs_mode
+        self.single_observation_space = self._batch.observation_space()
+        self.single_action_space = spaces.Discrete(self.game.n_actions)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._game_generators = [seeding.np_random(None)[0] for _ in range(num_envs)]
+        self._all = np.arange(num_envs)
+        self._every = np.ones(num_envs, dtype=bool)
+        self._every.flags.writeable = False
+
+    @property
+    def state(self) -> State:
+        """The arrays of all games (leading dimension num_envs)."""
+        return self._batch.state
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if seed is not None:
+            seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, int) else seed
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} environments")
+            self._game_generators = [seeding.np_random(s)[0] for s in seeds]
+            self._np_random, self._np_random_seed = seeding.np_random(seeds[0])
+        idx = self._all
+        if options is not None and "reset_mask" in options:
+            idx = np.flatnonzero(options["reset_mask"])
+        self._reset_games(idx)
+        return self._batch.observe(), {}
+
+    def _reset_games(self, idx: np.ndarray) -> None:
+        seeds = np.array([_episode_seed(self._game_generators[i]) for i in idx], dtype=np.uint64)
+        self._batch.reset_games(idx, seeds)
+
+    def step(self, actions):
+        actions = np.asarray(actions)
+        if actions.shape != (self.num_envs,):
+            raise ValueError(
+                f"expected {self.num_envs} actions, got an array of shape {actions.shape}"
+            )
+        n = self.game.n_actions
+        bad = (actions < 0) | (actions >= n) | (actions != actions.astype(np.int64))
+        if bad.any():
+            raise ValueError(
+                f"action {actions[bad][0]!r} is outside the action space "
+                f"Discrete({self.game.n_actions}); valid actions: 0..{self.game.n_actions - 1}"
+            )
+        reward, result = self._batch.step(actions.astype(np.int64))
+        terminated = result.terminated.astype(bool)
+        if self.max_episode_steps is not None:
+            truncated = (self.state["t"] >= self.max_episode_steps) & ~terminated
+        else:
+            truncated = np.zeros(self.num_envs, dtype=bool)
+        info: dict[str, Any] = {
+            "task_reward": result.task_reward.astype(np.float64),
+            "_task_reward": self._every,
+            "is_success": result.success.astype(bool),
+            "_is_success": self._every,
+        }
+        done = terminated | truncated
+        if done.any():
+            idx = np.flatnonzero(done)
+            final = self._batch.observe(take(self.state, idx))
+            final_obs = np.empty(self.num_envs, dtype=object)
+            for k, i in enumerate(idx):
+                final_obs[i] = final[k]
+            info["final_obs"], info["_final_obs"] = final_obs, done
+            info["final_info"] = {
+                "task_reward": np.where(done, info["task_reward"], 0.0),
+                "_task_reward": done,
+                "is_success": info["is_success"] & done,
+                "_is_success": done,
+            }
+            info["_final_info"] = done
+            self._reset_games(idx)
+        return self._batch.observe(), reward, terminated, truncated, info
+
+    def expert_actions(self) -> np.ndarray:
+        """What the scripted expert would do now, in every game."""
+        return self.game.expert_actions(self.state)
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        frames = self.game.draw(self.state)
+        return tuple(_render.upscale(f, RGB_ARRAY_SCALE) for f in frames)

@@ -1,0 +1,212 @@
+"""Drawing with numpy, showing with pygame.
+
+Every game draws its frames as uint8 arrays (batched: ``(B, H, W, 3)``) from small sprite tiles, so
+pixel observations cost numpy time only. pygame is imported lazily, only when a window is opened
+(``render_mode="human"``, ``rlsuite watch``, ``rlsuite play``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+# A small palette shared by the games, so they look like one suite.
+PALETTE: dict[str, tuple[int, int, int]] = {
+    "background": (20, 20, 28),
+    "floor": (40, 40, 52),
+    "wall": (110, 110, 125),
+    "agent": (240, 70, 70),
+    "key": (250, 210, 50),
+    "door_locked": (200, 140, 30),
+    "door_open": (90, 60, 20),
+    "goal": (60, 200, 90),
+    "alien": (150, 230, 90),
+    "bullet": (250, 250, 250),
+    "bomb": (255, 120, 60),
+    "food": (90, 200, 90),
+    "medkit": (240, 240, 240),
+    "hazard": (190, 50, 200),
+    "road": (60, 60, 66),
+    "lane": (200, 200, 200),
+    "car": (70, 130, 240),
+    "grass": (30, 90, 40),
+}
+
+
+def color(name: str) -> np.ndarray:
+    """The palette colour `name` as a uint8 RGB array."""
+    return np.array(PALETTE[name], dtype=np.uint8)
+
+
+def solid_tile(rgb: tuple[int, int, int] | np.ndarray, size: int) -> np.ndarray:
+    """A (size, size, 3) uint8 tile of one colour."""
+    return np.broadcast_to(np.asarray(rgb, dtype=np.uint8), (size, size, 3)).copy()
+
+
+def disc_tile(rgb, size: int, background=PALETTE["floor"], radius: float = 0.4) -> np.ndarray:
+    """A (size, size, 3) tile with a filled disc of `rgb` on `background`."""
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    inside = (yy - size / 2) ** 2 + (xx - size / 2) ** 2 <= (radius * size) ** 2
+    tile = solid_tile(background, size)
+    tile[inside] = np.asarray(rgb, dtype=np.uint8)
+    return tile
+
+
+def border_tile(rgb, size: int, background=PALETTE["floor"], width: int = 1) -> np.ndarray:
+    """A (size, size, 3) tile of `rgb` framed by `background` (reads as a block on a grid)."""
+    tile = solid_tile(background, size)
+    tile[width : size - width, width : size - width] = np.asarray(rgb, dtype=np.uint8)
+    return tile
+
+
+def tile_grid(cells: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+    """Draw a batch of grids of cell ids with one tile per id.
+
+    cells: (B, H, W) integer ids; tiles: (n_ids, t, t, 3) uint8. Returns (B, H*t, W*t, 3) uint8.
+    One gather and one transpose copy: the whole batch is drawn without a Python loop.
+    """
+    B, H, W = cells.shape
+    t = tiles.shape[1]
+    patches = tiles[cells]  # (B, H, W, t, t, 3)
+    return patches.transpose(0, 1, 3, 2, 4, 5).reshape(B, H * t, W * t, 3)
+
+
+def paint_boxes(
+    frames: np.ndarray,
+    game: np.ndarray,
+    top: np.ndarray,
+    left: np.ndarray,
+    height: int,
+    width: int,
+    rgb,
+) -> None:
+    """Fill boxes in place, batched: box k goes into frame game[k] at (top[k], left[k]).
+
+    Boxes are clipped to the frame, so sprites may slide in from the edges.
+    """
+    if len(game) == 0:
+        return
+    _, H, W, _ = frames.shape
+    dy, dx = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    ys = top.astype(np.int64)[:, None, None] + dy  # (K, h, w)
+    xs = left.astype(np.int64)[:, None, None] + dx
+    gs = np.broadcast_to(game[:, None, None], ys.shape)
+    inside = (ys >= 0) & (ys < H) & (xs >= 0) & (xs < W)
+    frames[gs[inside], ys[inside], xs[inside]] = np.asarray(rgb, dtype=np.uint8)
+
+
+def upscale(frame: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscaling of an (H, W, 3) frame by an integer factor."""
+    if factor == 1:
+        return frame
+    return frame.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def write_video(path: str | Path, frames: list[np.ndarray], fps: float) -> Path:
+    """Write frames to a .gif or .mp4 file (no display needed)."""
+    import imageio.v2 as imageio
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise ValueError(f"cannot record to {path.name!r}: use a .gif or .mp4 file name")
+    if not frames:
+        raise ValueError("nothing to record: no frames were produced")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".gif":
+        # GIF frame durations are in milliseconds; loop=0 plays forever.
+        imageio.mimsave(path, frames, duration=1000.0 / fps, loop=0)
+    else:
+        # H.264 wants even sides; macro_block_size=1 keeps our exact frame size.
+        imageio.mimsave(path, frames, fps=fps, macro_block_size=1)
+    return path
+
+
+def _import_pygame():
+    try:
+        import pygame
+    except ImportError as exc:  # pragma: no cover - pygame-ce is a dependency
+        raise ImportError(
+            "showing a window needs pygame: pip install pygame-ce (or use render_mode='rgb_array')"
+        ) from exc
+    return pygame
+
+
+class Window:
+    """A pygame window that shows uint8 frames scaled up, with a heads-up text line under them.
+
+    ``show`` returns False once the user closed the window or pressed Esc. Keys pressed since the
+    last call are in ``keys_pressed`` (pygame key codes), which ``rlsuite play`` reads.
+    """
+
+    HUD_HEIGHT = 26
+
+    def __init__(self, title: str = "rlsuite", fps: float = 30.0, min_size: int = 512) -> None:
+        self.pygame = _import_pygame()
+        self.title = title
+        self.fps = fps
+        self.min_size = min_size
+        self.keys_pressed: list[int] = []
+        self.keys_held: set[int] = set()
+        self.closed = False
+        self._surface = None
+        self._clock = None
+        self._font = None
+        self._hud_lines = 1
+
+    def _open(self, frame_shape: tuple[int, ...], hud_lines: int) -> None:
+        pg = self.pygame
+        pg.display.init()
+        pg.font.init()
+        h, w = frame_shape[:2]
+        self.scale = max(1, self.min_size // max(h, w))
+        self._hud_lines = hud_lines
+        size = (w * self.scale, h * self.scale + self.HUD_HEIGHT * hud_lines)
+        self._surface = pg.display.set_mode(size)
+        pg.display.set_caption(self.title)
+        self._clock = pg.time.Clock()
+        self._font = pg.font.Font(None, 22)
+
+    def poll(self) -> bool:
+        """Pump events; remember key presses; return False if the window should close."""
+        pg = self.pygame
+        self.keys_pressed = []
+        for event in pg.event.get():
+            if event.type == pg.QUIT:
+                self.closed = True
+            elif event.type == pg.KEYDOWN:
+                if event.key == pg.K_ESCAPE:
+                    self.closed = True
+                self.keys_pressed.append(event.key)
+                self.keys_held.add(event.key)
+            elif event.type == pg.KEYUP:
+                self.keys_held.discard(event.key)
+        return not self.closed
+
+    def show(self, frame: np.ndarray, text: str = "") -> bool:
+        """Draw `frame` (H, W, 3 uint8) scaled up, with `text` (lines split on newlines) beneath."""
+        if self.closed:
+            return False
+        pg = self.pygame
+        lines = text.split("\n") if text else [""]
+        if self._surface is None or len(lines) != self._hud_lines:
+            self._open(frame.shape, len(lines))
+        big = upscale(np.ascontiguousarray(frame), self.scale)
+        # pygame surfaces are indexed (x, y): swap the axes of the (y, x) numpy frame.
+        image = pg.surfarray.make_surface(big.swapaxes(0, 1))
+        self._surface.fill((0, 0, 0))
+        self._surface.blit(image, (0, 0))
+        for i, line in enumerate(lines):
+            label = self._font.render(line, True, (235, 235, 235))
+            self._surface.blit(label, (6, big.shape[0] + 5 + i * self.HUD_HEIGHT))
+        pg.display.flip()
+        alive = self.poll()
+        self._clock.tick(self.fps)
+        return alive
+
+    def close(self) -> None:
+        if self._surface is not None:
+            self.pygame.display.quit()
+            self._surface = None
+        self.closed = True

@@ -1,0 +1,122 @@
+"""The one place that knows tag names: TensorBoard scalars under Stable-Baselines3's names.
+
+Agents call ``record(tag, value)`` for what they measure and ``record_episode`` when an episode
+ends; ``dump(step)`` writes the means on the environment-step axis, so rlsuite's curves and SB3's
+open side by side in one TensorBoard.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# SB3's tag names (stable_baselines3/common/on_policy_algorithm.py and base_class.py).
+EP_REW_MEAN = "rollout/ep_rew_mean"
+EP_LEN_MEAN = "rollout/ep_len_mean"
+SUCCESS_RATE = "rollout/success_rate"
+FPS = "time/fps"
+POLICY_LOSS = "train/policy_loss"
+VALUE_LOSS = "train/value_loss"
+ENTROPY_LOSS = "train/entropy_loss"
+EXPLAINED_VARIANCE = "train/explained_variance"
+LEARNING_RATE = "train/learning_rate"
+EVAL_MEAN_REWARD = "eval/mean_reward"
+EVAL_SUCCESS_RATE = "eval/success_rate"
+
+
+class Logger:
+    """Collects scalars between dumps and writes their means to TensorBoard.
+
+    ``log_dir=None`` keeps everything in memory (``latest``), which is what tests and library
+    users who do not want files get.
+    """
+
+    def __init__(self, log_dir: str | Path | None = None, window: int = 100) -> None:
+        self.log_dir = Path(log_dir) if log_dir is not None else None
+        self._writer = None
+        self._pending: dict[str, list[float]] = defaultdict(list)
+        # The last `window` finished episodes, as SB3's ep_info_buffer (maxlen 100).
+        self.episode_returns: deque[float] = deque(maxlen=window)
+        self.episode_lengths: deque[int] = deque(maxlen=window)
+        self.episode_successes: deque[float] = deque(maxlen=window)
+        self.latest: dict[str, float] = {}
+        self._last_dump_time: float | None = None
+        self._last_dump_step: int | None = None
+
+    @property
+    def writer(self):
+        if self._writer is None and self.log_dir is not None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.log_dir))
+        return self._writer
+
+    def record(self, tag: str, value: float) -> None:
+        """Remember one value of `tag`; `dump` writes the mean of all values since the last dump."""
+        self._pending[tag].append(float(value))
+
+    def record_episode(self, episode_return: float, length: int, success: bool | None) -> None:
+        """Add one finished episode to the rolling window behind rollout/ep_*."""
+        self.episode_returns.append(float(episode_return))
+        self.episode_lengths.append(int(length))
+        if success is not None:
+            self.episode_successes.append(float(success))
+
+    def dump(self, step: int) -> dict[str, float]:
+        """Write the pending means and the rollout/time summaries at environment step `step`."""
+        now = time.perf_counter()
+        values = {tag: float(np.mean(v)) for tag, v in self._pending.items() if v}
+        self._pending.clear()
+        if self.episode_returns:
+            values[EP_REW_MEAN] = float(np.mean(self.episode_returns))
+            values[EP_LEN_MEAN] = float(np.mean(self.episode_lengths))
+        if self.episode_successes:
+            values[SUCCESS_RATE] = float(np.mean(self.episode_successes))
+        if self._last_dump_time is not None and step > self._last_dump_step:
+            values[FPS] = (step - self._last_dump_step) / max(now - self._last_dump_time, 1e-9)
+        self._last_dump_time, self._last_dump_step = now, step
+        if self.writer is not None:
+            for tag, value in values.items():
+                self.writer.add_scalar(tag, value, global_step=step)
+        self.latest.update(values)
+        return values
+
+    def write_now(self, tag: str, value: float, step: int) -> None:
+        """Write one scalar immediately (evaluation results, which happen between dumps)."""
+        self.latest[tag] = float(value)
+        if self.writer is not None:
+            self.writer.add_scalar(tag, float(value), global_step=step)
+
+    def log_hparams(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
+        """Record the run's hyperparameters (TensorBoard's HPARAMS tab)."""
+        if self.writer is None:
+            return
+        scalar = int | float | str | bool
+        flat = {k: v if isinstance(v, scalar) else str(v) for k, v in hparams.items()}
+        self.writer.add_hparams(flat, metrics, run_name=".")
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    # Checkpoints carry the episode window so resumed curves continue where they stopped.
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "episode_returns": list(self.episode_returns),
+            "episode_lengths": list(self.episode_lengths),
+            "episode_successes": list(self.episode_successes),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.episode_returns.extend(state["episode_returns"])
+        self.episode_lengths.extend(state["episode_lengths"])
+        self.episode_successes.extend(state["episode_successes"])
