@@ -1,0 +1,215 @@
+"""Demonstrations: what an expert did, saved so that imitation agents can learn from it.
+
+The lecture's behavior cloning and inverse RL both start from an expert's trajectories. Ours come
+from three experts: a game's scripted expert (``rlsuite expert``), a trained run, or a person
+(``rlsuite play --record``). They are stored as one ``.npz`` file of plain arrays plus a JSON
+header, loaded with ``allow_pickle=False``: a demonstration file can never run code.
+
+Layout (N steps over E episodes, episodes stored one after another):
+
+- ``observations`` (N, *obs_shape): the observation each action was taken in
+- ``actions`` (N, *act_shape), ``rewards`` (N,) the reward the env gave (may be unused by IRL)
+- ``episode_starts`` (E,) int64: index of each episode's first step
+- ``final_observations`` (E, *obs_shape): the observation after each episode's last action
+- ``terminated`` (E,) bool: the episode ended inside the game (not by a time limit or a stop)
+- ``successes`` (E,) bool, ``seeds`` (E,) int64 (-1: not seeded)
+- header (JSON): format version, env id, env kwargs, source
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+_ARRAYS = (
+    "observations",
+    "actions",
+    "rewards",
+    "episode_starts",
+    "final_observations",
+    "terminated",
+    "successes",
+    "seeds",
+)
+
+
+class DemoFormatError(ValueError):
+    """A demonstration file that is missing, unreadable or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Demonstrations:
+    """Episodes of (observation, action) pairs from one environment; see the module docstring."""
+
+    env_id: str
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    episode_starts: np.ndarray
+    final_observations: np.ndarray
+    terminated: np.ndarray
+    successes: np.ndarray
+    seeds: np.ndarray
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    source: str = "unknown"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def n_episodes(self) -> int:
+        return len(self.episode_starts)
+
+    @property
+    def episode_lengths(self) -> np.ndarray:
+        ends = np.append(self.episode_starts[1:], len(self.actions))
+        return ends - self.episode_starts
+
+    @property
+    def episode_returns(self) -> np.ndarray:
+        return (
+            np.add.reduceat(self.rewards, self.episode_starts)
+            if len(self.rewards)
+            else self.rewards
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the demonstrations to `path` (.npz), atomically."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            raise DemoFormatError(f"demonstration files end in .npz, got {path.name!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {
+            "format_version": FORMAT_VERSION,
+            "env_id": self.env_id,
+            "env_kwargs": self.env_kwargs,
+            "source": self.source,
+        }
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, header=np.array(json.dumps(header)), **arrays)
+        tmp.replace(path)
+        return path
+
+
+def load_demos(path: str | Path) -> Demonstrations:
+    """Read and validate a demonstration file; a bad file raises DemoFormatError (one line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DemoFormatError(
+            f"no demonstration file at {path}; record one with `rlsuite play ENV "
+            "--record FILE.npz` or `rlsuite expert ENV --record FILE.npz`"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            contents = {name: data[name] for name in data.files}
+    except Exception as exc:  # numpy raises several types for a damaged zip
+        raise DemoFormatError(f"{path} is not a readable .npz demonstration file ({exc})") from None
+    missing = [name for name in ("header", *_ARRAYS) if name not in contents]
+    if missing:
+        raise DemoFormatError(
+            f"{path} is missing {', '.join(missing)}; is it an rlsuite demo file?"
+        )
+    try:
+        header = json.loads(str(contents.pop("header")))
+    except json.JSONDecodeError:
+        raise DemoFormatError(f"{path} has a damaged header") from None
+    if header.get("format_version") != FORMAT_VERSION:
+        raise DemoFormatError(
+            f"{path} has format version {header.get('format_version')}, "
+            f"this rlsuite reads {FORMAT_VERSION}"
+        )
+    try:
+        return Demonstrations(
+            env_id=header["env_id"],
+            env_kwargs=header.get("env_kwargs", {}),
+            source=header.get("source", "unknown"),
+            **contents,
+        )
+    except DemoFormatError as exc:
+        raise DemoFormatError(f"{path}: {exc}") from None
+
+
+def _validate(demos: Demonstrations) -> None:
+    n, e = len(demos.actions), len(demos.episode_starts)
+    if len(demos.observations) != n or len(demos.rewards) != n:
+        raise DemoFormatError(
+            f"{len(demos.observations)} observations, {n} actions and {len(demos.rewards)} "
+            "rewards: they must match one to one"
+        )
+    for name in ("final_observations", "terminated", "successes", "seeds"):
+        if len(getattr(demos, name)) != e:
+            raise DemoFormatError(f"{name} has {len(getattr(demos, name))} rows for {e} episodes")
+    starts = demos.episode_starts
+    if e and (starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= max(n, 1)):
+        raise DemoFormatError("episode_starts must begin at 0 and increase within the steps")
+    if e and demos.final_observations.shape[1:] != demos.observations.shape[1:]:
+        raise DemoFormatError("final_observations and observations have different shapes")
+    for name in ("observations", "actions", "rewards", "final_observations"):
+        array = getattr(demos, name)
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise DemoFormatError(f"{name} contains NaN or infinity")
+
+
+class DemoRecorder:
+    """Collects steps as they are played and turns finished episodes into Demonstrations.
+
+    Call ``start(obs, seed)`` after each reset, ``add(obs, action, reward)`` for each step, and
+    ``end(final_obs, terminated, success)`` when the episode is over. Unfinished episodes are left
+    out, so stopping half-way through never stores a partial trajectory as if it were complete.
+    """
+
+    def __init__(
+        self, env_id: str, env_kwargs: dict[str, Any] | None = None, source: str = ""
+    ) -> None:
+        self.env_id, self.env_kwargs, self.source = env_id, env_kwargs or {}, source
+        self._episodes: list[dict[str, Any]] = []
+        self._current: dict[str, Any] | None = None
+
+    def start(self, seed: int | None) -> None:
+        self._current = {
+            "obs": [],
+            "actions": [],
+            "rewards": [],
+            "seed": -1 if seed is None else seed,
+        }
+
+    def add(self, obs: np.ndarray, action: Any, reward: float) -> None:
+        self._current["obs"].append(np.asarray(obs))
+        self._current["actions"].append(np.asarray(action))
+        self._current["rewards"].append(float(reward))
+
+    def end(self, final_obs: np.ndarray, terminated: bool, success: bool) -> None:
+        episode = self._current
+        self._current = None
+        if episode and episode["actions"]:
+            episode.update(final=np.asarray(final_obs), terminated=terminated, success=success)
+            self._episodes.append(episode)
+
+    @property
+    def n_episodes(self) -> int:
+        return len(self._episodes)
+
+    def demonstrations(self) -> Demonstrations:
+        if not self._episodes:
+            raise DemoFormatError("no finished episode to save")
+        eps = self._episodes
+        lengths = [len(ep["actions"]) for ep in eps]
+        return Demonstrations(
+            env_id=self.env_id,
+            env_kwargs=self.env_kwargs,
+            source=self.source,
+            observations=np.stack([o for ep in eps for o in ep["obs"]]),
+            actions=np.stack([a for ep in eps for a in ep["actions"]]),
+            rewards=np.array([r for ep in eps for r in ep["rewards"]], dtype=np.float64),
+            episode_starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
+            final_observations=np.stack([ep["final"] for ep in eps]),
+            terminated=np.array([ep["terminated"] for ep in eps], dtype=bool),
+            successes=np.array([ep["success"] for ep in eps], dtype=bool),
+            seeds=np.array([ep["seed"] for ep in eps], dtype=np.int64),
+        )

@@ -1,0 +1,98 @@
+"""Scripted experts: one per game, the teachers of imitation learning.
+
+Each game writes its expert beside its rules, as ``Game.expert_actions(state)`` (a BFS planner for
+the grid games, hand-written rules for the arcade and driving games), because the expert reads the same
+state arrays the rules update. This module is the public way in: an expert as a policy, and a
+function that lets it play seeded episodes and records them as demonstrations
+(``rlsuite expert ENV_ID --record demos.npz``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from rlsuite.agents.demos import Demonstrations, DemoRecorder
+from rlsuite.envs.core import GameEnv, GameVectorEnv
+
+
+class NoExpertError(ValueError):
+    """The environment is not an rlsuite game, so there is no scripted expert for it."""
+
+
+class ScriptedExpert:
+    """The game's expert as a policy: ``expert()`` -> the action(s) to take now.
+
+    It reads the game's true state, not the observation, so it works the same in both obs modes.
+    Works on a single env (returns an int) and on the native vector env (returns an array).
+    """
+
+    def __init__(self, env: gym.Env | gym.vector.VectorEnv) -> None:
+        game_env = env.unwrapped
+        if not isinstance(game_env, GameEnv | GameVectorEnv):
+            raise NoExpertError(
+                f"{getattr(env.spec, 'id', env)} is not an rlsuite game; scripted experts exist "
+                "for the games listed by `rlsuite envs`"
+            )
+        self.env = game_env
+
+    def __call__(self, obs: Any = None) -> int | np.ndarray:
+        if isinstance(self.env, GameEnv):
+            return self.env.expert_action()
+        return self.env.expert_actions()
+
+
+@dataclass(frozen=True)
+class ExpertResult:
+    """How the expert did, and what it did (when recorded)."""
+
+    returns: np.ndarray
+    successes: np.ndarray
+    lengths: np.ndarray
+    demos: Demonstrations | None
+
+
+def run_expert(
+    env_id: str,
+    episodes: int = 10,
+    seed: int = 0,
+    env_kwargs: dict[str, Any] | None = None,
+    record: bool = False,
+    render_mode: str | None = None,
+) -> ExpertResult:
+    """Let the scripted expert play `episodes` episodes, seeded `seed`, `seed + 1`, ...
+
+    Returns per-episode returns, successes and lengths, and the demonstrations if `record`.
+    """
+    env_kwargs = dict(env_kwargs or {})
+    env = gym.make(env_id, render_mode=render_mode, **env_kwargs)
+    expert = ScriptedExpert(env)
+    recorder = DemoRecorder(env_id, env_kwargs, source="scripted-expert") if record else None
+    returns, successes, lengths = [], [], []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=seed + episode)
+        if recorder:
+            recorder.start(seed + episode)
+        total, steps, done, info = 0.0, 0, False, {}
+        while not done:
+            action = expert()
+            next_obs, reward, terminated, truncated, info = env.step(action)
+            if recorder:
+                recorder.add(obs, action, reward)
+            obs, total, steps = next_obs, total + reward, steps + 1
+            done = terminated or truncated
+        if recorder:
+            recorder.end(obs, terminated, bool(info.get("is_success", False)))
+        returns.append(total)
+        successes.append(bool(info.get("is_success", False)))
+        lengths.append(steps)
+    env.close()
+    return ExpertResult(
+        returns=np.array(returns),
+        successes=np.array(successes),
+        lengths=np.array(lengths),
+        demos=recorder.demonstrations() if recorder else None,
+    )
