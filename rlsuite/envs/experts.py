@@ -1,9 +1,9 @@
 """Scripted experts: one per game, the teachers of imitation learning.
 
-Each game writes its expert beside its rules, as ``Game.expert_actions(state)`` (a BFS planner for
-the grid games, hand-written rules for the arcade and driving games), because the expert reads the same
-state arrays the rules update. This module is the public way in: an expert as a policy, and a
-function that lets it play seeded episodes and records them as demonstrations
+Each game writes its expert beside its rules, as ``Game.expert_actions(state)`` (a BFS planner
+for the grid games, hand-written rules for the arcade and driving games), because the expert reads
+the same state arrays the rules update. This module is the public way in: an expert as a policy,
+and a function that lets it play seeded episodes and records them as demonstrations
 (``rlsuite expert ENV_ID --record demos.npz``).
 """
 
