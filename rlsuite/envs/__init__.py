@@ -29,14 +29,17 @@ class GameSpec:
 
 
 GAME_SPECS: tuple[GameSpec, ...] = (
-    GameSpec("rlsuite/KeyDoor-5x5-v0", "rlsuite.envs.keydoor:KeyDoor", 250, 0.95, {"size": 5}),
-    GameSpec("rlsuite/KeyDoor-8x8-v0", "rlsuite.envs.keydoor:KeyDoor", 640, 0.95, {"size": 8}),
-    GameSpec("rlsuite/KeyDoor-16x16-v0", "rlsuite.envs.keydoor:KeyDoor", 2560, 0.95, {"size": 16}),
-    GameSpec("rlsuite/Maze-2Rooms-v0", "rlsuite.envs.maze:Maze", 400, 0.95, {"n_rooms": 2}),
-    GameSpec("rlsuite/Maze-4Rooms-v0", "rlsuite.envs.maze:Maze", 800, 0.95, {"n_rooms": 4}),
-    GameSpec("rlsuite/Maze-6Rooms-v0", "rlsuite.envs.maze:Maze", 1200, 0.95, {"n_rooms": 6}),
-    GameSpec("rlsuite/Invaders-v0", "rlsuite.envs.invaders:Invaders", 2000, 0.9, {}),
-    GameSpec("rlsuite/Forage-v0", "rlsuite.envs.forage:Forage", 1000, 0.9, {}),
+    # KeyDoor's limits are a few times the expert's longest episode, so that random walks rarely
+    # finish (about 20%, 7% and 3% of episodes) and the sparse reward is a real exploration task.
+    GameSpec("rlsuite/KeyDoor-5x5-v0", "rlsuite.envs.keydoor:KeyDoor", 30, 0.95, {"size": 5}),
+    GameSpec("rlsuite/KeyDoor-8x8-v0", "rlsuite.envs.keydoor:KeyDoor", 100, 0.95, {"size": 8}),
+    GameSpec("rlsuite/KeyDoor-16x16-v0", "rlsuite.envs.keydoor:KeyDoor", 400, 0.95, {"size": 16}),
+    # Maze: 20 steps a room, as MiniGrid's MultiRoom (the expert needs at most 12, 24 and 33).
+    GameSpec("rlsuite/Maze-2Rooms-v0", "rlsuite.envs.maze:Maze", 40, 0.95, {"n_rooms": 2}),
+    GameSpec("rlsuite/Maze-4Rooms-v0", "rlsuite.envs.maze:Maze", 80, 0.95, {"n_rooms": 4}),
+    GameSpec("rlsuite/Maze-6Rooms-v0", "rlsuite.envs.maze:Maze", 120, 0.95, {"n_rooms": 6}),
+    GameSpec("rlsuite/Invaders-v0", "rlsuite.envs.invaders:Invaders", 500, 0.9, {"lives": 3}),
+    GameSpec("rlsuite/Forage-v0", "rlsuite.envs.forage:Forage", 400, 0.9, {"duration": 300}),
     GameSpec("rlsuite/Racer-v0", "rlsuite.envs.racer:Racer", 1000, 0.9, {}),
 )
 
