@@ -40,7 +40,13 @@ GAME_SPECS: tuple[GameSpec, ...] = (
     GameSpec("rlsuite/Maze-6Rooms-v0", "rlsuite.envs.maze:Maze", 120, 0.95, {"n_rooms": 6}),
     GameSpec("rlsuite/Invaders-v0", "rlsuite.envs.invaders:Invaders", 500, 0.9, {"lives": 3}),
     GameSpec("rlsuite/Forage-v0", "rlsuite.envs.forage:Forage", 400, 0.9, {"duration": 300}),
-    GameSpec("rlsuite/Racer-v0", "rlsuite.envs.racer:Racer", 1000, 0.9, {}),
+    GameSpec(
+        "rlsuite/Racer-v0",
+        "rlsuite.envs.racer:Racer",
+        1000,
+        0.9,
+        {"n_lanes": 5, "traffic": "normal"},
+    ),
 )
 
 

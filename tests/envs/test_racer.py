@@ -1,0 +1,167 @@
+"""Racer's own rules: steering, speed, crashes, the finish, traffic, events, views, the expert."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rlsuite  # noqa: F401  (registers the games)
+from rlsuite.envs import racer
+from rlsuite.envs.racer import FASTER, FINISH, KEEP, LEFT, RIGHT, SLOWER, SPEEDS, Racer
+
+ENV_ID = "rlsuite/Racer-v0"
+
+
+def empty_road(game: Racer, n: int = 1, lane: int = 2, speed_step: int = 2) -> dict:
+    """n games at the start line with no traffic at all."""
+    state = game.new_state(n)
+    state["t"] = np.zeros(n, dtype=np.int64)
+    state["rng"] = np.arange(n, dtype=np.uint64) + np.uint64(7)
+    game.reset_games(state, np.arange(n))
+    state["car_alive"][:] = False
+    state["lane"][:] = lane
+    state["speed_step"][:] = speed_step
+    return state
+
+
+def add_car(state: dict, slot: int, lane: int, dy: float, speed: float, game: int = 0) -> None:
+    state["car_alive"][game, slot] = True
+    state["car_lane"][game, slot] = lane
+    state["car_dy"][game, slot] = dy
+    state["car_speed"][game, slot] = speed
+
+
+def no_spawn(game: Racer) -> Racer:
+    game.spawn_prob = 0.0  # keep hand-built scenes exactly as built
+    return game
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "valid"), [({"n_lanes": 7}, "3, 4, 5"), ({"traffic": "rush"}, "light, normal")]
+)
+def test_bad_options_name_the_valid_values(kwargs, valid):
+    with pytest.raises(ValueError, match=valid):
+        gym.make(ENV_ID, **kwargs)
+
+
+def test_steering_and_speed_are_clamped():
+    game = no_spawn(Racer())
+    state = empty_road(game, lane=0, speed_step=len(SPEEDS) - 1)
+    game.step(state, np.array([LEFT]))
+    assert state["lane"][0] == 0  # the road edge stops the steering
+    game.step(state, np.array([RIGHT]))
+    assert state["lane"][0] == 1
+    game.step(state, np.array([FASTER]))
+    assert state["speed_step"][0] == len(SPEEDS) - 1
+    distance = state["distance"][0]
+    game.step(state, np.array([SLOWER]))
+    assert state["distance"][0] == pytest.approx(distance + SPEEDS[-2])
+
+
+def test_rear_ending_a_slower_car_is_a_crash():
+    game = no_spawn(Racer())
+    state = empty_road(game, speed_step=len(SPEEDS) - 1)
+    add_car(state, 0, lane=2, dy=11.0, speed=1.25)  # 1 px of bumper gap, closing at 1.75 px/step
+    result = game.step(state, np.array([KEEP]))
+    assert result.terminated[0] and not result.success[0]
+    assert result.task_reward[0] == 0.0 and result.events["crash"][0] == 1.0
+    assert state["crashed"][0]
+
+
+def test_steering_into_a_car_beside_us_is_a_crash_and_braking_in_time_is_not():
+    game = no_spawn(Racer())
+    state = empty_road(game, n=2)
+    add_car(state, 0, lane=1, dy=3.0, speed=2.0, game=0)  # right beside us, one lane left
+    add_car(state, 0, lane=2, dy=16.0, speed=1.25, game=1)  # ahead in our lane
+    result = game.step(state, np.array([LEFT, SLOWER]))
+    assert result.terminated.tolist() == [True, False]
+    for _ in range(50):  # game 1 keeps braking: it follows, never crashes
+        result = game.step(state, np.array([KEEP, SLOWER]))
+        assert not result.terminated[1]
+
+
+def test_reaching_the_finish_is_the_only_reward():
+    game = no_spawn(Racer())
+    state = empty_road(game)
+    state["distance"][0] = FINISH - 1.0
+    result = game.step(state, np.array([KEEP]))
+    assert result.terminated[0] and result.success[0] and result.task_reward[0] == 1.0
+
+
+def test_traffic_behind_us_brakes_instead_of_hitting_us():
+    game = no_spawn(Racer())
+    state = empty_road(game, speed_step=0)  # we crawl at 1 px/step
+    add_car(state, 0, lane=2, dy=-14.0, speed=2.0)  # a faster car right behind us
+    for _ in range(30):
+        result = game.step(state, np.array([KEEP]))
+        assert not result.terminated[0]
+    assert state["car_dy"][0, 0] <= -racer.CAR_LEN - racer.FOLLOW_GAP + 1e-9
+    assert state["car_speed"][0, 0] == SPEEDS[0]  # it now drives at our speed
+
+
+def test_overtake_counts_cars_passed_minus_cars_that_passed_us():
+    game = no_spawn(Racer())
+    state = empty_road(game, n=2)
+    add_car(state, 0, lane=1, dy=0.5, speed=1.25, game=0)  # we (2 px/step) pass it
+    add_car(state, 0, lane=1, dy=-0.5, speed=2.0, game=1)  # it passes us as we slow down
+    result = game.step(state, np.array([KEEP, SLOWER]))
+    assert result.events["overtake"].tolist() == [1.0, -1.0]
+
+
+def test_tailgating_is_a_near_miss():
+    game = no_spawn(Racer())
+    state = empty_road(game, speed_step=0)
+    add_car(state, 0, lane=2, dy=12.0, speed=1.25)
+    assert game.step(state, np.array([KEEP])).events["near_miss"][0] == 1.0
+    state["car_dy"][0, 0] = 30.0
+    assert game.step(state, np.array([KEEP])).events["near_miss"][0] == 0.0
+
+
+def test_symbolic_reports_the_nearest_car_ahead_and_behind_per_lane():
+    game = no_spawn(Racer())
+    state = empty_road(game)
+    add_car(state, 0, lane=4, dy=28.0, speed=2.0)
+    add_car(state, 1, lane=4, dy=50.0, speed=1.5)  # farther: hidden behind the first
+    add_car(state, 2, lane=0, dy=-14.0, speed=1.5)
+    obs = game.symbolic(state)[0]
+    assert game.symbolic_space().contains(obs)
+    lanes = obs[3:].reshape(5, 4)  # (ahead dist, ahead rel speed, behind dist, behind rel speed)
+    assert lanes[4].tolist() == pytest.approx([0.5, 0.0, 1.0, 0.0])
+    assert lanes[0].tolist() == pytest.approx([1.0, 0.0, 0.25, -0.25])
+    assert obs[0] == 0.5 and obs[1] == 0.5 and obs[2] == 0.0  # middle lane, middle speed, start
+
+
+def test_frames_show_our_car_red_and_orange_after_a_crash():
+    game = no_spawn(Racer())
+    state = empty_road(game, n=2)
+    state["crashed"][1] = True
+    frames = game.draw(state)
+    assert frames.shape == (2, 64, 64, 3) and frames.dtype == np.uint8
+    x = game.road_left + 2 * racer.LANE_W + 3  # left edge of our car in the middle lane
+    body = (racer.EGO_TOP + racer.CAR_LEN - 1, x)  # a rear pixel: not the windscreen
+    assert tuple(frames[0][body]) == racer.render.PALETTE["agent"]
+    assert tuple(frames[1][body]) == racer.render.PALETTE["bomb"]
+
+
+@pytest.mark.parametrize("kwargs", [{"n_lanes": 3, "traffic": "heavy"}, {"n_lanes": 4}])
+def test_expert_finishes_variants_and_random_play_crashes(kwargs):
+    n = 100
+    envs = gym.make_vec(ENV_ID, n, vectorization_mode="vector_entry_point", **kwargs)
+    rng = np.random.default_rng(0)
+    results = {}
+    for player in ("expert", "random"):
+        envs.reset(seed=1000)
+        done, success = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        while not done.all():
+            if player == "expert":
+                actions = envs.unwrapped.expert_actions()
+            else:
+                actions = rng.integers(0, 5, n)
+            _, _, terminated, truncated, info = envs.step(actions)
+            ended = (terminated | truncated) & ~done
+            success |= ended & info["is_success"]
+            done |= ended
+        results[player] = success.mean()
+    assert results["expert"] >= 0.95
+    assert results["random"] <= 0.05
