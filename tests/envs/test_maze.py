@@ -1,0 +1,94 @@
+"""Maze's layouts and rules: chained rooms all reachable, walls block, the view shows the walls."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rlsuite  # noqa: F401  (registers the games)
+from rlsuite.envs import grid
+from rlsuite.envs.maze import GRID_SIZE, PAD, VIEW, generate_layout
+
+RIGHT, DOWN, LEFT, UP = range(4)
+INSIDE = slice(PAD, PAD + GRID_SIZE)
+
+
+@pytest.mark.parametrize("n_rooms", [1, 2, 4, 6])
+def test_layouts_chain_n_rooms_from_agent_to_goal_all_reachable(n_rooms):
+    for seed in range(30):
+        cells, room_of, agent, goal = generate_layout(np.random.default_rng(seed), n_rooms)
+        assert cells.shape == (GRID_SIZE, GRID_SIZE)
+        assert (cells[[0, -1], :] == grid.WALL).all() and (cells[:, [0, -1]] == grid.WALL).all()
+        assert set(np.unique(room_of)) == set(range(-1, n_rooms))
+        assert (cells == grid.DOOR_OPEN).sum() == n_rooms - 1
+        assert room_of[agent] == 0 and room_of[goal] == n_rooms - 1 and cells[goal] == grid.GOAL
+        dist = grid.bfs_distances(cells == grid.WALL, goal)
+        open_cells = cells != grid.WALL
+        assert (dist[open_cells] >= 0).all(), "a room is cut off from the goal"
+        # A chain: the goal is at least one doorway per room away from the first room.
+        assert dist[agent] >= n_rooms - 1
+
+
+def test_same_seed_same_layout_other_seed_other_layout():
+    first = [generate_layout(np.random.default_rng(s), 4)[0] for s in (1, 1, 2)]
+    np.testing.assert_array_equal(first[0], first[1])
+    assert not np.array_equal(first[0], first[2])
+
+
+def make_env(**kwargs):
+    env = gym.make("rlsuite/Maze-4Rooms-v0", **kwargs)
+    env.reset(seed=0)
+    return env
+
+
+def position(env) -> tuple[int, int]:
+    state = env.unwrapped.state
+    return int(state["agent_x"][0]), int(state["agent_y"][0])
+
+
+def test_walls_block_and_floor_lets_through():
+    env = make_env()
+    cells = env.unwrapped.state["cells"][0, INSIDE, INSIDE]
+    for _ in range(200):  # random walk: every move lands where the grid says it may
+        x, y = position(env)
+        action = int(env.action_space.sample())
+        nx, ny = x + grid.MOVE_DX[action], y + grid.MOVE_DY[action]
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            break
+        expected = (x, y) if cells[ny, nx] == grid.WALL else (nx, ny)
+        assert position(env) == expected
+
+
+def test_the_expert_reaches_the_goal_with_success_and_room_events_on_the_way():
+    env = make_env(reward_mode="shaped")
+    rooms_entered, total = 0, 0.0
+    for _ in range(80):
+        before = int(env.unwrapped.state["best_room"][0])
+        _, reward, terminated, truncated, info = env.step(env.unwrapped.expert_action())
+        rooms_entered += int(env.unwrapped.state["best_room"][0]) > before
+        total += reward
+        if terminated or truncated:
+            break
+    assert terminated and info["is_success"] and info["task_reward"] == 1.0
+    assert rooms_entered == 3  # rooms 2, 3 and 4 of the chain
+    assert total > 1.0  # the walk was shaped upwards: potential gained plus room bonuses
+
+
+def test_symbolic_view_shows_the_walls_around_the_agent():
+    env = gym.make("rlsuite/Maze-6Rooms-v0")
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        state = env.unwrapped.state
+        x, y = position(env)
+        padded = state["cells"][0]
+        around = padded[y : y + VIEW, x : x + VIEW]  # padded coordinates: the agent at the centre
+        n = VIEW * VIEW
+        np.testing.assert_array_equal(obs[:n].reshape(VIEW, VIEW), around == grid.WALL)
+        assert obs[n // 2] == 0  # the agent's own cell is never a wall
+        assert env.observation_space.contains(obs)
+
+
+@pytest.mark.parametrize("n_rooms", [0, 7, 2.0, "4"])
+def test_bad_n_rooms_raises_naming_the_valid_range(n_rooms):
+    with pytest.raises(ValueError, match="n_rooms must be an integer from 1 to 6"):
+        gym.make("rlsuite/Maze-4Rooms-v0", n_rooms=n_rooms)
