@@ -26,17 +26,22 @@ EXPLAINED_VARIANCE = "train/explained_variance"
 LEARNING_RATE = "train/learning_rate"
 EVAL_MEAN_REWARD = "eval/mean_reward"
 EVAL_SUCCESS_RATE = "eval/success_rate"
+EVAL_MEAN_EP_LENGTH = "eval/mean_ep_length"
 
 
 class Logger:
     """Collects scalars between dumps and writes their means to TensorBoard.
 
     ``log_dir=None`` keeps everything in memory (``latest``), which is what tests and library
-    users who do not want files get.
+    users who do not want files get. ``purge_step`` (when resuming at step N, pass N + 1) makes
+    TensorBoard hide events an earlier, crashed session wrote at or after that step.
     """
 
-    def __init__(self, log_dir: str | Path | None = None, window: int = 100) -> None:
+    def __init__(
+        self, log_dir: str | Path | None = None, window: int = 100, purge_step: int | None = None
+    ) -> None:
         self.log_dir = Path(log_dir) if log_dir is not None else None
+        self.purge_step = purge_step
         self._writer = None
         self._pending: dict[str, list[float]] = defaultdict(list)
         # The last `window` finished episodes, as SB3's ep_info_buffer (maxlen 100).
@@ -52,7 +57,7 @@ class Logger:
         if self._writer is None and self.log_dir is not None:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._writer = SummaryWriter(str(self.log_dir))
+            self._writer = SummaryWriter(str(self.log_dir), purge_step=self.purge_step)
         return self._writer
 
     def record(self, tag: str, value: float) -> None:

@@ -1,0 +1,352 @@
+"""The ``rlsuite`` command: parse the arguments, then call library functions (no logic here).
+
+Subcommands live in one table, ``COMMANDS``: a new one is a name, a help line, a function that
+adds its arguments and a function that runs it. Every user mistake reaches ``main`` as one
+``RlsuiteError`` and is printed as a single ``rlsuite: error: ...`` line (exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from rlsuite import __version__, runs
+from rlsuite.runs import RlsuiteError
+
+DEFAULT_ENV_ID = "CartPole-v1"  # what `rlsuite train` trains on with no ENV_ID
+DEFAULT_AGENT = "ppo"  # and with which agent, when --agent is not given
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line: ``rlsuite train: error: ... (see --help)``."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def count(text: str) -> int:
+    """An argparse type for step counts that also reads 1e6 and 100_000."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of steps: {text!r}") from None
+    if not value.is_integer() or value < 0:
+        raise argparse.ArgumentTypeError(f"not a whole, non-negative number: {text!r}")
+    return int(value)
+
+
+# ------------------------------------------------------------------------------------------------
+# rlsuite train
+# ------------------------------------------------------------------------------------------------
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "env_id",
+        nargs="?",
+        metavar="ENV_ID",
+        help="a registered Gymnasium id: rlsuite/KeyDoor-8x8-v0, CartPole-v1, Acrobot-v1, "
+        f"MountainCar-v0, or another package's after --import (default: {DEFAULT_ENV_ID})",
+    )
+    p.add_argument(
+        "--agent",
+        metavar="NAME",
+        help=f"agent to train (default: {DEFAULT_AGENT}); `rlsuite agents` lists them",
+    )
+    p.add_argument(
+        "--steps",
+        type=count,
+        metavar="N",
+        help="total environment steps, all parallel envs together; 1e6 works "
+        "(default: the agent's default_steps; with --resume: the total to reach)",
+    )
+    p.add_argument(
+        "--n-envs",
+        type=int,
+        metavar="K",
+        help="parallel environments in the vector env (default: the agent's n_envs)",
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="S", help="random seed of envs and agent (default 0)"
+    )
+    p.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="run folder (default: runs/<env>__<agent>__s<seed>__<YYYYmmdd-HHMMSS>)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML or JSON file with the keys of a run's config.yaml (read as data); "
+        "command-line options override it",
+    )
+    p.add_argument(
+        "--set",
+        dest="settings",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting: any field of the agent's Config (e.g. "
+        "learning_rate=3e-4, hidden_sizes=64,64) or a run setting: vec=sync|async|"
+        "vector_entry_point, eval_episodes, checkpoint_every (0: only last.pt)",
+    )
+    p.add_argument(
+        "--env-kwargs",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword arguments for the env constructor, values read as YAML "
+        "(e.g. reward_mode=shaped obs_mode=pixels)",
+    )
+    p.add_argument(
+        "--wrapper",
+        dest="wrappers",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="a Gymnasium wrapper class (taking only the env) applied to each env, e.g. "
+        "gymnasium.wrappers:NormalizeObservation; repeat the option for more, applied in "
+        "order; implies vec=sync",
+    )
+    p.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (it registers more env ids); repeat for more",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue RUN_DIR from checkpoints/last.pt with its saved config: same "
+        "step count, same TensorBoard curves; only --steps and --progress apply",
+    )
+    p.add_argument(
+        "--eval-every",
+        type=count,
+        metavar="N",
+        help="evaluate every N env steps on separate envs, logging eval/mean_reward "
+        "and keeping checkpoints/best.pt (default: 10 times per run; 0: never)",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar with steps, fps and ep_rew_mean "
+        "(default: on when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="delete an existing run folder of the same name and start over",
+    )
+
+
+# Options that would change a run's saved config, which --resume keeps as it is.
+RESUME_CONFLICTS = {
+    "env_id": "ENV_ID",
+    "agent": "--agent",
+    "n_envs": "--n-envs",
+    "seed": "--seed",
+    "run_dir": "--run-dir",
+    "config": "--config",
+    "settings": "--set",
+    "env_kwargs": "--env-kwargs",
+    "wrappers": "--wrapper",
+    "imports": "--import",
+    "eval_every": "--eval-every",
+    "force": "--force",
+}
+
+
+def run_train(args: argparse.Namespace) -> int:
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if args.resume is not None:
+        given = [flag for key, flag in RESUME_CONFLICTS.items() if getattr(args, key)]
+        if given:
+            raise RlsuiteError(
+                f"--resume keeps the run's saved config; drop {', '.join(given)} "
+                "(only --steps and --progress apply)"
+            )
+        result = runs.resume(args.resume, steps=args.steps, progress=progress)
+    else:
+        config = runs.resolve_config(
+            args.env_id,
+            args.agent,
+            steps=args.steps,
+            n_envs=args.n_envs,
+            seed=args.seed,
+            eval_every=args.eval_every,
+            config_file=args.config,
+            settings=args.settings,
+            env_kwargs=args.env_kwargs,
+            wrappers=args.wrappers,
+            imports=args.imports,
+            default_env_id=DEFAULT_ENV_ID,
+            default_agent=DEFAULT_AGENT,
+        )
+        result = runs.train(config, args.run_dir, force=args.force, progress=progress)
+    print(runs.describe_run(result))
+    return result.exit_code
+
+
+# ------------------------------------------------------------------------------------------------
+# rlsuite eval / watch
+# ------------------------------------------------------------------------------------------------
+
+
+def add_target_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "target",
+        metavar="RUN_DIR|CHECKPOINT",
+        help="a run folder (uses checkpoints/best.pt, else last.pt) or a .pt file",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="seed of the episodes (default: the one the run's evaluations used)",
+    )
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="take the most likely action instead of sampling from the policy",
+    )
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    add_target_argument(p)
+    p.add_argument(
+        "--episodes", type=int, default=10, metavar="N", help="episodes to run (default 10)"
+    )
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    result = runs.evaluate_run(args.target, args.episodes, args.deterministic, args.seed)
+    print(json.dumps(result) if args.json else runs.format_evaluation(result))
+    return 0
+
+
+def add_watch_arguments(p: argparse.ArgumentParser) -> None:
+    add_target_argument(p)
+    p.add_argument(
+        "--episodes", type=int, default=3, metavar="N", help="episodes to play (default 3)"
+    )
+    p.add_argument(
+        "--fps", type=float, metavar="F", help="frames per second (default: the env's render_fps)"
+    )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write the episodes to FILE.gif or FILE.mp4 instead of opening a window "
+        "(no display needed)",
+    )
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    runs.watch_run(args.target, args.episodes, args.fps, args.record, args.deterministic, args.seed)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# rlsuite envs / agents
+# ------------------------------------------------------------------------------------------------
+
+
+def add_envs_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "contains", nargs="?", metavar="TEXT", help="only ids containing TEXT (e.g. rlsuite/)"
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also list ids that cannot be made here (a package is missing), with the reason",
+    )
+
+
+def run_envs(args: argparse.Namespace) -> int:
+    print("id | observation space | action space | reward modes")
+    for row in runs.list_envs(args.contains, args.all):
+        print(" | ".join(row), flush=True)
+    return 0
+
+
+def run_agents(args: argparse.Namespace) -> int:
+    rows = runs.list_agents()
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# The table of subcommands and main()
+# ------------------------------------------------------------------------------------------------
+
+
+class Command(NamedTuple):
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {
+    "train": Command("train an agent; writes a run folder", add_train_arguments, run_train),
+    "eval": Command(
+        "evaluate a saved agent: mean/std return, success rate, episode length",
+        add_eval_arguments,
+        run_eval,
+    ),
+    "watch": Command(
+        "watch a saved agent play in a window, or --record a .gif/.mp4",
+        add_watch_arguments,
+        run_watch,
+    ),
+    "envs": Command(
+        "list environment ids with their spaces and reward modes", add_envs_arguments, run_envs
+    ),
+    "agents": Command("list the agents", lambda p: None, run_agents),
+}
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="rlsuite",
+        description="Reinforcement learning on games: train, evaluate and watch agents.",
+        epilog="Run `rlsuite COMMAND --help` for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"rlsuite {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help)
+        command.add_arguments(p)
+        p.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rlsuite`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except RlsuiteError as exc:
+        print(f"rlsuite: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rlsuite: interrupted", file=sys.stderr)
+        return runs.EXIT_SIGINT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Every bad input gives one `rlsuite: error: ...` line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from cli_helpers import run_rlsuite
+
+from rlsuite.cli import main
+
+A2C = ["--agent", "a2c", "--no-progress"]
+
+
+def assert_one_line_error(capsys, code: int, *fragments: str) -> str:
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rlsuite"), err
+    assert ": error: " in lines[0], err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["train", "CartPole-v9", *A2C], ["unknown environment id", "did you mean CartPole-v1"]),
+        (["train", "CartPole-v1", "--agent", "dqn"], ["unknown agent 'dqn'", "a2c", "ppo"]),
+        (
+            ["train", "CartPole-v1", *A2C, "--set", "lr=1"],
+            ["unknown setting 'lr'", "learning_rate"],
+        ),
+        (["train", "CartPole-v1", *A2C, "--set", "learning_rate=fast"], ["learning_rate", "float"]),
+        (["train", "CartPole-v1", *A2C, "--set", "checkpoint_every=often"], ["integer"]),
+        (["train", "CartPole-v1", *A2C, "--set", "vec=threads"], ["vec", "sync"]),
+        (["train", "CartPole-v1", *A2C, "--set", "learning_rate"], ["key=value"]),
+        (["train", "CartPole-v1", *A2C, "--wrapper", "no_such_module:Wrap"], ["bad --wrapper"]),
+        (["train", "CartPole-v1", *A2C, "--wrapper", "gymnasium.wrappers"], ["module:Class"]),
+        (["train", "CartPole-v1", *A2C, "--import", "no_such_module_xyz"], ["bad --import"]),
+        (["train", "CartPole-v1", *A2C, "--env-kwargs", "bogus=1"], ["cannot make environment"]),
+        (
+            ["train", *A2C, "--import", "rlsuite_test_envs", "RlsuiteTest/MultiDiscrete-v0"],
+            ["a2c cannot train on", "MultiDiscrete"],
+        ),
+        (["train", "--resume", "no/such/run"], ["no such run folder"]),
+        (["train", "--resume", "no/such/run", "--agent", "a2c"], ["drop --agent"]),
+        (["eval", "no/such/run"], ["no such run folder or checkpoint"]),
+        (["watch", "no/such/run.pt"], ["no such run folder or checkpoint"]),
+        (["train", "CartPole-v1", "--steps", "many"], ["--steps"]),
+    ],
+)
+def test_bad_input_is_one_line(args, fragments, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may be written, and nothing is
+    try:
+        code = main(args)
+    except SystemExit as exit_info:  # argparse's own errors
+        code = exit_info.code
+    assert_one_line_error(capsys, code, *fragments)
+    assert not Path("runs").exists()
+
+
+def test_existing_run_folder_is_refused_with_hints(trained_run, capsys):
+    before = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
+    code = main(["train", "CartPole-v1", *A2C, "--steps", "40", "--run-dir", str(trained_run)])
+    assert_one_line_error(capsys, code, "exists", "--resume", "--force")
+    assert sorted(p.name for p in (trained_run / "checkpoints").iterdir()) == before
+
+
+def test_force_starts_an_existing_run_over(tmp_path, capsys):
+    run = tmp_path / "run"
+    for _ in range(2):
+        assert (
+            main(["train", "CartPole-v1", *A2C, "--steps", "80", "--run-dir", str(run), "--force"])
+            == 0
+        )
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["num_steps"] == 80
+
+
+def test_bad_config_file(tmp_path, capsys):
+    config = tmp_path / "config.yaml"
+    config.write_text("agent: a2c\nlearning_rate: 0.1\n")
+    code = main(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")])
+    assert_one_line_error(capsys, code, "unknown key 'learning_rate'", "agent_config")
+    config.write_text("agent: [a2c\n")
+    code = main(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")])
+    assert_one_line_error(capsys, code, "not valid YAML/JSON")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "pickled code"])
+def test_corrupt_checkpoint(damage, trained_run, tmp_path, capsys):
+    path = tmp_path / "last.pt"
+    if damage == "garbage":
+        path.write_bytes(b"not a checkpoint at all")
+    elif damage == "truncated":
+        data = (trained_run / "checkpoints" / "last.pt").read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:  # a pickle that would run code when loaded without weights_only
+        torch.save({"format": "rlsuite-checkpoint", "hook": print}, path)
+    assert_one_line_error(capsys, main(["eval", str(path)]), str(path))
+
+
+def test_corrupt_last_checkpoint_on_resume(trained_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    (run / "checkpoints" / "last.pt").write_bytes(b"\x00" * 100)
+    code = main(["train", "--resume", str(run), "--steps", "4000", "--no-progress"])
+    assert_one_line_error(capsys, code, "cannot read checkpoint", "last.pt")
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    run = tmp_path / "nan"
+    args = ["train", "RlsuiteTest/NaNReward-v0", *A2C, "--import", "rlsuite_test_envs"]
+    args += [
+        "--n-envs",
+        "2",
+        "--steps",
+        "100000",
+        "--set",
+        "checkpoint_every=10",
+        "--eval-every",
+        "0",
+        "--run-dir",
+        str(run),
+    ]
+    result = run_rlsuite(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rlsuite: error: training stopped:")
+    assert "last good checkpoint" in lines[0]
+    checkpoint = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    # Each env instance returns NaN from its 101st step on (2 envs, plus the autoreset steps).
+    assert 0 < checkpoint["num_steps"] < 300
+    assert all(torch.isfinite(p).all() for p in checkpoint["agent"]["policy"].values())
+
+
+def test_console_errors_carry_no_traceback(tmp_path):
+    result = run_rlsuite("train", "CartPole-v9", "--agent", "a2c", "--run-dir", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("rlsuite: error: unknown environment id 'CartPole-v9'")
+    assert "Traceback" not in result.stderr and not (tmp_path / "r").exists()
