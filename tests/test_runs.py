@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlsuite import runs
+from rlsuite import envstate, runs
 from rlsuite.runs import RlsuiteError
 
 
@@ -50,11 +50,11 @@ def test_restored_env_continues_exactly(make):
     space = original.action_space
     warmup = np.array([space.sample() for _ in range(300)])  # crosses episode ends
     play(original, warmup)
-    state = roundtrip(runs.capture_env_state(original))
+    state = roundtrip(envstate.capture_env_state(original))
 
     restored = make()
     restored.reset(seed=12345)  # a different start: everything must come from `state`
-    assert runs.restore_env_state(restored, state) == []
+    assert envstate.restore_env_state(restored, state) == []
     actions = np.array([space.sample() for _ in range(300)])
     assert all(
         all(np.array_equal(a, b) for a, b in zip(x, y, strict=True))
@@ -65,7 +65,7 @@ def test_restored_env_continues_exactly(make):
 def test_async_env_state_is_not_captured():
     envs = gym.make_vec("CartPole-v1", 2, "async")
     try:
-        assert runs.capture_env_state(envs) is None
+        assert envstate.capture_env_state(envs) is None
     finally:
         envs.close()
 
@@ -77,12 +77,12 @@ def test_encode_keeps_dtypes_generators_and_aliases():
     holder.gen = np.random.default_rng(7)
     holder.scalar = np.float32(1.5)
     holder.nested = {"x": [np.int8(3), (1, "s")], 2: None}
-    state = roundtrip(runs.capture_env_state(holder))
+    state = roundtrip(envstate.capture_env_state(holder))
     expected = holder.gen.random(3)
     holder.gen = np.random.default_rng(0)
     holder.a = holder.b = np.zeros(3, dtype=np.uint64)
     holder.scalar, holder.nested = None, None
-    assert runs.restore_env_state(holder, state) == []
+    assert envstate.restore_env_state(holder, state) == []
     assert holder.a is holder.b and holder.a.dtype == np.uint64 and list(holder.a) == [0, 1, 2]
     assert np.array_equal(holder.gen.random(3), expected)
     assert type(holder.scalar) is np.float32 and holder.nested == {"x": [3, (1, "s")], 2: None}
