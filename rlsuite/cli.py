@@ -287,6 +287,104 @@ def run_agents(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
+# rlsuite play / expert: a person or the scripted expert plays a game, optionally recorded
+# ------------------------------------------------------------------------------------------------
+
+
+def add_game_arguments(p: argparse.ArgumentParser, episodes: int) -> None:
+    p.add_argument("env_id", metavar="ENV_ID", help="an rlsuite game id (`rlsuite envs rlsuite/`)")
+    p.add_argument(
+        "--episodes",
+        type=int,
+        default=episodes,
+        metavar="N",
+        help=f"episodes to play (default {episodes})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="episode i is reset with seed S + i (default 0)",
+    )
+    p.add_argument(
+        "--record",
+        metavar="FILE.npz",
+        help="save the finished episodes as demonstrations (what bc/dagger/gail/airl read)",
+    )
+    p.add_argument(
+        "--env-kwargs",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword arguments for the game, values read as YAML (e.g. reward_mode=shaped)",
+    )
+
+
+def add_play_arguments(p: argparse.ArgumentParser) -> None:
+    add_game_arguments(p, episodes=3)
+    p.add_argument(
+        "--fps",
+        type=float,
+        metavar="F",
+        help="speed of real-time games (default: the game's render_fps); grid games wait for keys",
+    )
+
+
+def _game_request(args: argparse.Namespace) -> dict:
+    """Check the id and the record path before a window opens, so no play is wasted."""
+    runs.check_env_id(args.env_id)
+    if args.record is not None and not args.record.endswith(".npz"):
+        raise RlsuiteError(f"--record writes a .npz demonstration file, got {args.record!r}")
+    if args.episodes <= 0:
+        raise RlsuiteError(f"--episodes must be positive, got {args.episodes}")
+    return runs.parse_pairs(args.env_kwargs, "--env-kwargs")
+
+
+def run_play(args: argparse.Namespace) -> int:
+    from rlsuite.envs.play import play
+
+    env_kwargs = _game_request(args)
+    try:
+        summary = play(args.env_id, args.episodes, args.seed, args.fps, env_kwargs, args.record)
+    except ValueError as exc:  # not a game, bad game option
+        raise RlsuiteError(str(exc)) from None
+    print(f"played {summary['episodes']} episode(s); mean return {summary['mean_return']}")
+    if "record" in summary:
+        print(f"demonstrations saved to {summary['record']}")
+    elif args.record is not None:
+        print("no episode was finished, so nothing was recorded")
+    return 0
+
+
+def add_expert_arguments(p: argparse.ArgumentParser) -> None:
+    add_game_arguments(p, episodes=10)
+    p.add_argument("--watch", action="store_true", help="show the expert playing in a window")
+
+
+def run_expert(args: argparse.Namespace) -> int:
+    from rlsuite.envs.experts import run_expert as play_expert
+
+    env_kwargs = _game_request(args)
+    render_mode = "human" if args.watch else None
+    try:
+        result = play_expert(
+            args.env_id, args.episodes, args.seed, env_kwargs, args.record is not None, render_mode
+        )
+    except ValueError as exc:  # not a game, bad game option
+        raise RlsuiteError(str(exc)) from None
+    print(
+        f"scripted expert on {args.env_id}: {args.episodes} episodes, "
+        f"mean return {result.returns.mean():.3f} +/- {result.returns.std():.3f}, "
+        f"success rate {result.successes.mean():.2f}, mean length {result.lengths.mean():.1f}"
+    )
+    if result.demos is not None:
+        print(f"demonstrations saved to {result.demos.save(args.record)}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
 # The table of subcommands and main()
 # ------------------------------------------------------------------------------------------------
 
@@ -313,6 +411,14 @@ COMMANDS: dict[str, Command] = {
         "list environment ids with their spaces and reward modes", add_envs_arguments, run_envs
     ),
     "agents": Command("list the agents", lambda p: None, run_agents),
+    "play": Command(
+        "play a game with the keyboard; --record saves demonstrations", add_play_arguments, run_play
+    ),
+    "expert": Command(
+        "let a game's scripted expert play; --record saves demonstrations",
+        add_expert_arguments,
+        run_expert,
+    ),
 }
 
 

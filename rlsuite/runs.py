@@ -49,6 +49,7 @@ import yaml
 
 from rlsuite import __version__
 from rlsuite import logger as tags
+from rlsuite.envs.render import Window, display_scale, with_hud, write_video
 from rlsuite.envstate import capture_env_state, restore_env_state
 from rlsuite.logger import Logger
 
@@ -903,8 +904,6 @@ def watch_run(
     Frames are the env's ``render_mode="rgb_array"`` images: one after each reset and one after
     every step, so an episode of length L gives L + 1 frames. Returns (return, length) per episode.
     """
-    from rlsuite.envs.render import Window, write_video
-
     if episodes <= 0:
         raise RlsuiteError(f"--episodes must be positive, got {episodes}")
     if record is not None and Path(record).suffix.lower() not in (".gif", ".mp4"):
@@ -950,9 +949,10 @@ def _play_episode(env, agent, seed, deterministic, window, label, frames):
     total, length, done = 0.0, 0, False
     while True:
         frame = np.asarray(env.render(), dtype=np.uint8)
-        if window is None:
-            frames.append(frame)
-        elif not window.show(frame, f"{label}   step {length}   return {total:.2f}"):
+        hud = f"{label}   step {length}   return {total:.2f}"
+        if window is None:  # recording: the same picture the window would show
+            frames.append(with_hud(frame, hud, display_scale(frame.shape)))
+        elif not window.show(frame, hud):
             return None
         if done:
             return total, length

@@ -216,6 +216,8 @@ class GameEnv(gym.Env):
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 10}
+    reward_modes: ClassVar[tuple[str, ...]] = REWARD_MODES  # what `rlsuite envs` lists
+    obs_modes: ClassVar[tuple[str, ...]] = OBS_MODES
 
     def __init__(
         self,

@@ -135,14 +135,51 @@ def _import_pygame():
     return pygame
 
 
+HUD_LINE_HEIGHT = 26  # pixels per heads-up text line under the picture
+_fonts: dict[int, object] = {}
+
+
+def display_scale(frame_shape: tuple[int, ...], min_size: int = 512) -> int:
+    """The integer upscaling that makes a frame at least about `min_size` pixels across."""
+    return max(1, min_size // max(frame_shape[:2]))
+
+
+def with_hud(frame: np.ndarray, text: str, scale: int = 1) -> np.ndarray:
+    """The frame scaled up, with `text` (lines split on newlines) written in a bar beneath it.
+
+    This is exactly what a window shows, so ``rlsuite watch --record`` files look like the window.
+    pygame's font module draws the text; it needs no display.
+    """
+    pg = _import_pygame()
+    if not pg.font.get_init():  # first use, or someone (CartPole's close) called pygame.quit()
+        pg.font.init()
+        _fonts.clear()
+    if 22 not in _fonts:
+        _fonts[22] = pg.font.Font(None, 22)
+    font = _fonts[22]
+    big = upscale(np.ascontiguousarray(frame), scale)
+    lines = text.split("\n")
+    height, width = big.shape[0], big.shape[1]
+    out = np.zeros((height + HUD_LINE_HEIGHT * len(lines), width, 3), dtype=np.uint8)
+    out[:height] = big
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        # pygame arrays are indexed (x, y): swap to numpy's (y, x).
+        label = pg.surfarray.array3d(font.render(line, True, (235, 235, 235), (0, 0, 0)))
+        label = label.swapaxes(0, 1)[: HUD_LINE_HEIGHT - 5, : width - 6]
+        top = height + 5 + i * HUD_LINE_HEIGHT
+        out[top : top + label.shape[0], 6 : 6 + label.shape[1]] = label
+    return out
+
+
 class Window:
     """A pygame window that shows uint8 frames scaled up, with a heads-up text line under them.
 
     ``show`` returns False once the user closed the window or pressed Esc. Keys pressed since the
-    last call are in ``keys_pressed`` (pygame key codes), which ``rlsuite play`` reads.
+    last call are in ``keys_pressed`` and keys held down in ``keys_held`` (pygame key codes),
+    which ``rlsuite play`` reads.
     """
-
-    HUD_HEIGHT = 26
 
     def __init__(self, title: str = "rlsuite", fps: float = 30.0, min_size: int = 512) -> None:
         self.pygame = _import_pygame()
@@ -154,21 +191,13 @@ class Window:
         self.closed = False
         self._surface = None
         self._clock = None
-        self._font = None
-        self._hud_lines = 1
 
-    def _open(self, frame_shape: tuple[int, ...], hud_lines: int) -> None:
+    def _open(self, size: tuple[int, int]) -> None:
         pg = self.pygame
         pg.display.init()
-        pg.font.init()
-        h, w = frame_shape[:2]
-        self.scale = max(1, self.min_size // max(h, w))
-        self._hud_lines = hud_lines
-        size = (w * self.scale, h * self.scale + self.HUD_HEIGHT * hud_lines)
         self._surface = pg.display.set_mode(size)
         pg.display.set_caption(self.title)
         self._clock = pg.time.Clock()
-        self._font = pg.font.Font(None, 22)
 
     def poll(self) -> bool:
         """Pump events; remember key presses; return False if the window should close."""
@@ -187,21 +216,15 @@ class Window:
         return not self.closed
 
     def show(self, frame: np.ndarray, text: str = "") -> bool:
-        """Draw `frame` (H, W, 3 uint8) scaled up, with `text` (lines split on newlines) beneath."""
+        """Draw `frame` (H, W, 3 uint8) scaled up, with `text` beneath; False once closed."""
         if self.closed:
             return False
         pg = self.pygame
-        lines = text.split("\n") if text else [""]
-        if self._surface is None or len(lines) != self._hud_lines:
-            self._open(frame.shape, len(lines))
-        big = upscale(np.ascontiguousarray(frame), self.scale)
-        # pygame surfaces are indexed (x, y): swap the axes of the (y, x) numpy frame.
-        image = pg.surfarray.make_surface(big.swapaxes(0, 1))
-        self._surface.fill((0, 0, 0))
-        self._surface.blit(image, (0, 0))
-        for i, line in enumerate(lines):
-            label = self._font.render(line, True, (235, 235, 235))
-            self._surface.blit(label, (6, big.shape[0] + 5 + i * self.HUD_HEIGHT))
+        picture = with_hud(frame, text, display_scale(frame.shape, self.min_size))
+        size = (picture.shape[1], picture.shape[0])
+        if self._surface is None or self._surface.get_size() != size:
+            self._open(size)
+        pg.surfarray.blit_array(self._surface, picture.swapaxes(0, 1))
         pg.display.flip()
         alive = self.poll()
         self._clock.tick(self.fps)
