@@ -56,6 +56,17 @@ def idle_action(action_meanings: tuple[str, ...]) -> int | None:
     return None
 
 
+def keys_help(bindings: dict[str, int], action_meanings: tuple[str, ...]) -> str:
+    """The line of key hints under the picture, e.g. "arrows: move  space: fire"."""
+    named = {key: action_meanings[a] for key, a in bindings.items() if not key.isdigit()}
+    arrows = ("up", "down", "left", "right")
+    if all(named.get(key) == key for key in arrows):
+        hints = ["arrows: move"] + [f"{k}: {m}" for k, m in named.items() if k not in arrows]
+    else:
+        hints = [f"{key}: {meaning}" for key, meaning in named.items()]
+    return "   ".join(hints)
+
+
 class HumanPlay:
     """One play session: a window, a game and maybe a recorder. ``tick()`` runs one frame."""
 
@@ -81,9 +92,7 @@ class HumanPlay:
             title=f"rlsuite play {env_id}", fps=fps if self.idle is not None else 30
         )
         self.recorder = DemoRecorder(env_id, env_kwargs, source="human") if record else None
-        self.help = "  ".join(
-            f"{key}:{meanings[a]}" for key, a in self.bindings.items() if not key.isdigit()
-        )
+        self.help = keys_help(self.bindings, meanings)
         self.episode, self.step_count, self.episode_return = 0, 0, 0.0
         self.last_result = ""
         self.returns: list[float] = []
@@ -109,7 +118,7 @@ class HumanPlay:
         """Show one frame, read the keyboard, maybe step. False once the session is over."""
         text = (
             f"episode {self.episode + 1}/{self.episodes}  step {self.step_count}  "
-            f"return {self.episode_return:.2f}  {self.last_result}\n{self.help}  esc:quit"
+            f"return {self.episode_return:.2f}  {self.last_result}\n{self.help}   esc: quit"
         )
         if not self.window.show(self.env.render(), text):
             return False

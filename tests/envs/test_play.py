@@ -84,3 +84,12 @@ def test_run_expert_records_successful_seeded_demonstrations(env_id, tmp_path):
 def test_scripted_expert_needs_a_game():
     with pytest.raises(NoExpertError):
         ScriptedExpert(gym.make("CartPole-v1"))
+
+
+def test_key_hints_read_naturally():
+    from rlsuite.envs.play import keys_help
+
+    grid = ("right", "down", "left", "up")
+    assert keys_help(key_bindings(grid), grid) == "arrows: move"
+    arcade = ("noop", "left", "right", "fire")
+    assert keys_help(key_bindings(arcade), arcade) == "left: left   right: right   space: fire"
