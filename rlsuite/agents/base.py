@@ -1,0 +1,255 @@
+"""What every agent shares: seeding, the learn loop, the gradient step, predict, checkpoints.
+
+An agent file (reinforce.py, actor_critic.py, a2c.py, ppo.py) subclasses ``Agent`` once and writes
+two methods, ``collect`` and ``update``, so its whole algorithm reads top to bottom in that file:
+``learn`` here is only ``collect -> update -> log -> callback``, as the lecture's loop
+"collect data with pi_theta, update theta, repeat".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from rlsuite import logger as tags
+from rlsuite.agents.common.nets import ActorCriticNet, UnsupportedSpaceError, check_action_space
+from rlsuite.agents.common.rollout import RolloutBatch, RolloutCollector, first_episodes
+from rlsuite.logger import Logger
+
+__all__ = ["Agent", "NonFiniteLossError", "UnsupportedSpaceError"]
+
+
+class NonFiniteLossError(ValueError):
+    """A loss or gradient became NaN/inf; raised before the optimizer step, parameters untouched."""
+
+
+class Agent:
+    """Base of the on-policy agents. Subclasses set the class variables and write collect/update.
+
+    ``num_steps`` counts environment steps of every sub-env; ``learn(total_steps)`` runs until it
+    reaches ``total_steps``, so calling ``learn`` again with a larger total continues training.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]  # one line, for `rlsuite agents`
+    Config: ClassVar[type]  # frozen dataclass, every field with a default and a comment
+    uses_critic: ClassVar[bool] = True  # REINFORCE has no V(s)
+
+    def __init__(
+        self,
+        envs: gym.vector.VectorEnv,
+        config: Any = None,
+        *,
+        seed: int = 0,
+        logger: Logger | None = None,
+    ) -> None:
+        self.config = config if config is not None else self.Config()
+        check_action_space(envs.single_action_space)
+        if self.config.lr_schedule not in ("constant", "linear"):
+            raise ValueError(
+                f"lr_schedule must be constant or linear, not {self.config.lr_schedule!r}"
+            )
+        if self.config.activation not in ("tanh", "relu"):
+            raise ValueError(f"activation must be tanh or relu, not {self.config.activation!r}")
+        torch.set_num_threads(self.config.torch_threads)
+        self.envs, self.seed, self.logger = envs, seed, logger
+        # Seed everything the agent draws from: weight init (torch global), action sampling and
+        # minibatch order (np_random); predict() has its own stream so that evaluating between
+        # updates never shifts the training stream.
+        random.seed(seed)
+        torch.manual_seed(seed)
+        self.np_random = np.random.default_rng(seed)
+        self.predict_rng = np.random.default_rng(seed + 1)
+        c = self.config
+        self.policy = ActorCriticNet(
+            envs.single_observation_space,
+            envs.single_action_space,
+            hidden_sizes=tuple(c.hidden_sizes),
+            activation=c.activation,
+            shared_trunk=getattr(c, "shared_trunk", True),
+            with_critic=self.uses_critic,
+            log_std_init=getattr(c, "log_std_init", 0.0),
+        )
+        self.parameters = list(self.policy.parameters())
+        self.optimizer = self.make_optimizer()
+        self.collector = RolloutCollector(envs, self.policy, self.np_random, logger)
+        self.num_steps = 0
+        self.num_updates = 0
+        self.started = False  # envs.reset(seed) happens once, at the first learn()
+
+    @property
+    def num_episodes(self) -> int:
+        return self.collector.num_episodes
+
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        """Adam with eps=1e-5 (as the PPO/A2C reference code); A2C overrides with RMSprop."""
+        return torch.optim.Adam(
+            self.parameters, lr=self.config.learning_rate, eps=1e-5, foreach=True
+        )
+
+    # -- what subclasses write ----------------------------------------------------------------
+    def collect(self) -> Any:
+        """Gather experience with the current policy (and count it in ``num_steps``)."""
+        raise NotImplementedError
+
+    def update(self, batch: Any) -> dict[str, float]:
+        """Improve the policy from ``batch``; returns logger tags -> values."""
+        raise NotImplementedError
+
+    # -- the loop -----------------------------------------------------------------------------
+    def learn(self, total_steps: int, callback: Callable[[Agent], bool] | None = None) -> Agent:
+        """Train until ``num_steps >= total_steps``; ``callback(self) is False`` stops early."""
+        if not self.started:
+            self.collector.reset(seed=self.seed)
+            self.started = True
+        while self.num_steps < total_steps:
+            learning_rate = self.learning_rate_at(total_steps)
+            for group in self.optimizer.param_groups:
+                group["lr"] = learning_rate
+            metrics = self.update(self.collect())
+            self.num_updates += 1
+            if self.logger is not None:
+                metrics[tags.LEARNING_RATE] = learning_rate
+                for tag, value in metrics.items():
+                    self.logger.record(tag, value)
+                self.logger.dump(self.num_steps)
+            if callback is not None and callback(self) is False:
+                break
+        return self
+
+    def learning_rate_at(self, total_steps: int) -> float:
+        """``constant``, or ``linear`` decay to 0 at ``total_steps`` of this learn() call.
+
+        The schedule position is ``num_steps``, so a resumed run continues the same curve when
+        it is given the same total.
+        """
+        lr = self.config.learning_rate
+        if self.config.lr_schedule == "linear":
+            return lr * max(1.0 - self.num_steps / total_steps, 0.0)
+        return lr
+
+    def rollout(self, n_steps: int) -> RolloutBatch:
+        """``n_steps`` steps in every sub-env with the current policy."""
+        batch = self.collector.collect(n_steps)
+        self.num_steps += n_steps * self.envs.num_envs
+        return batch
+
+    def rollout_episodes(self, chunk_steps: int = 16) -> RolloutBatch:
+        """One whole episode per env, all collected with the current policy.
+
+        Every update starts fresh episodes (``envs.reset()``, continuing the env's random
+        stream): an episode begun under the previous policy would mix two policies in one return,
+        and the lecture's rule is that data from pi_theta is used for one update of theta only.
+        Steps after an env's first episode are marked invalid; they are counted in ``num_steps``
+        (the env did take them) but not learned from. Taking only the first episode of each env,
+        not every episode that happens to finish, avoids over-sampling short episodes.
+        """
+        if self.num_updates > 0:
+            self.collector.reset()
+        chunks: list[RolloutBatch] = []
+        finished = np.zeros(self.envs.num_envs, dtype=bool)
+        while not finished.all():
+            chunks.append(self.rollout(chunk_steps))
+            finished |= (chunks[-1].terminated | chunks[-1].truncated).any(axis=0)
+        return first_episodes(chunks)
+
+    def gradient_step(self, loss: torch.Tensor, losses: dict[str, torch.Tensor]) -> float:
+        """Backprop, clip the gradient norm, step; returns the pre-clip gradient norm.
+
+        ``losses`` names the parts of ``loss``. A non-finite part or gradient raises
+        NonFiniteLossError before the optimizer step, so the parameters stay the last good ones.
+        """
+        if not math.isfinite(loss.item()):  # name the culprit only on failure
+            for name, part in {**losses, "total loss": loss}.items():
+                if not torch.isfinite(part).all():
+                    raise NonFiniteLossError(
+                        f"{name} is {part.item()} at step {self.num_steps}; "
+                        f"try a lower learning_rate (now {self.config.learning_rate})"
+                    )
+        for parameter in self.parameters:  # zero_grad(set_to_none=True), without its overhead
+            parameter.grad = None
+        loss.backward()
+        # Clip the global gradient norm (Pascanu et al. 2013), as torch's clip_grad_norm_ does;
+        # written out because at this network size the library call costs as much as backward.
+        grads = [p.grad for p in self.parameters if p.grad is not None]
+        norm = torch.cat([g.reshape(-1) for g in grads]).norm().item()
+        if not math.isfinite(norm):
+            raise NonFiniteLossError(
+                f"gradient norm is {norm} at step {self.num_steps}; "
+                f"try a lower learning_rate (now {self.config.learning_rate})"
+            )
+        if norm > self.config.max_grad_norm:
+            scale = self.config.max_grad_norm / (norm + 1e-6)
+            for grad in grads:
+                grad.mul_(scale)
+        self.optimizer.step()
+        return norm
+
+    # -- acting -------------------------------------------------------------------------------
+    def predict(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        """Batched observations ``(B, *obs_shape)`` -> batched actions the env accepts."""
+        obs = np.asarray(obs, dtype=self.envs.single_observation_space.dtype)
+        actions, _, _ = self.policy.step(obs, self.predict_rng, deterministic)
+        return self.policy.to_env(actions)
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything resuming needs; only tensors and python builtins (weights_only loading)."""
+        return {
+            "name": self.name,
+            "config": dataclasses.asdict(self.config),
+            "policy": self.policy.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "num_steps": self.num_steps,
+            "num_updates": self.num_updates,
+            "started": self.started,
+            "rng": {
+                "python": random.getstate(),
+                "torch": torch.get_rng_state(),
+                # PCG64's state holds 128-bit ints; strings keep any unpickler happy.
+                "numpy": _stringify_ints(self.np_random.bit_generator.state),
+                "predict_numpy": _stringify_ints(self.predict_rng.bit_generator.state),
+            },
+            "collector": self.collector.state_dict(),
+            "logger": self.logger.state_dict() if self.logger is not None else None,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``; the vector env's own state is restored by the caller."""
+        self.policy.load_state_dict(state["policy"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.num_steps = int(state["num_steps"])
+        self.num_updates = int(state["num_updates"])
+        self.started = bool(state["started"])
+        rng = state["rng"]
+        version, internal, gauss = rng["python"]
+        random.setstate((version, tuple(internal), gauss))
+        torch.set_rng_state(rng["torch"])
+        self.np_random.bit_generator.state = _unstringify_ints(rng["numpy"])
+        self.predict_rng.bit_generator.state = _unstringify_ints(rng["predict_numpy"])
+        self.collector.load_state_dict(state["collector"])
+        if self.logger is not None and state.get("logger") is not None:
+            self.logger.load_state_dict(state["logger"])
+
+
+def _stringify_ints(tree: Any) -> Any:
+    if isinstance(tree, dict):
+        return {k: _stringify_ints(v) for k, v in tree.items()}
+    if isinstance(tree, int) and not isinstance(tree, bool):
+        return f"int:{tree}"
+    return tree
+
+
+def _unstringify_ints(tree: Any) -> Any:
+    if isinstance(tree, dict):
+        return {k: _unstringify_ints(v) for k, v in tree.items()}
+    if isinstance(tree, str) and tree.startswith("int:"):
+        return int(tree[4:])
+    return tree

@@ -1,0 +1,211 @@
+"""Collect experience from a vector env with the current policy into a typed, time-major batch.
+
+Gymnasium vector envs reset a finished sub-env automatically, in one of two ways
+(``envs.metadata["autoreset_mode"]``), and a learner must know which:
+
+- ``NEXT_STEP`` (SyncVectorEnv, AsyncVectorEnv, CartPole's native vector env): the step that ends
+  an episode returns that episode's true final observation; the *next* call to ``step`` ignores
+  the action, resets that sub-env and returns the first observation with reward 0. That reset step
+  is not a transition of any episode, so it is marked ``valid=False`` and never learned from.
+- ``SAME_STEP`` (rlsuite's games): the step that ends an episode already returns the next
+  episode's first observation; the true final observation is in ``info["final_obs"][i]`` (mask
+  ``info["_final_obs"]``) and the final step's infos in ``info["final_info"]``.
+
+Either way, ``next_values[t]`` is V of the state that step t really reached, so a truncated
+episode bootstraps from its own final observation, never from the next episode's reset.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium.vector import AutoresetMode
+
+from rlsuite.agents.common.nets import ActorCriticNet
+from rlsuite.logger import Logger
+
+
+class RolloutBatch(NamedTuple):
+    """T steps of N envs; every array is time-major ``(T, N, ...)``."""
+
+    obs: np.ndarray  # (T, N, *obs_shape) observation the action was taken in
+    actions: np.ndarray  # (T, N) int64 for Discrete, (T, N, act_dim) float32 unclipped for Box
+    log_probs: np.ndarray  # (T, N) log pi_old(a_t|s_t) when collected
+    values: np.ndarray  # (T, N) V(s_t) when collected (0 without a critic)
+    rewards: np.ndarray  # (T, N) float32
+    terminated: np.ndarray  # (T, N) bool: the episode really ended here, V(s_{t+1}) = 0
+    truncated: np.ndarray  # (T, N) bool: cut by a time limit, bootstrap from V(s_final)
+    next_values: np.ndarray  # (T, N) V(s_{t+1}): final obs at a truncation, 0 at a termination
+    valid: np.ndarray  # (T, N) bool: False on NEXT_STEP reset steps, which are no transition
+
+
+def episode_success(info: dict[str, Any], i: int) -> bool | None:
+    """``is_success`` of sub-env i's finished episode, or None when the env does not report it."""
+    for source in (info.get("final_info"), info):  # SAME_STEP keeps it in final_info
+        if isinstance(source, dict) and "is_success" in source:
+            mask = source.get("_is_success")
+            if mask is None or mask[i]:
+                return bool(source["is_success"][i])
+    return None
+
+
+class RolloutCollector:
+    """Steps a vector env with a policy; owns the current observations and running episodes.
+
+    It tracks episode returns and lengths itself from the rewards (no RecordEpisodeStatistics
+    wrapper needed) and reports each finished episode to the logger.
+    """
+
+    def __init__(
+        self,
+        envs: gym.vector.VectorEnv,
+        policy: ActorCriticNet,
+        rng: np.random.Generator,
+        logger: Logger | None = None,
+    ):
+        self.envs, self.policy, self.rng, self.logger = envs, policy, rng, logger
+        self.autoreset_mode = AutoresetMode(
+            envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        )
+        if self.autoreset_mode == AutoresetMode.DISABLED:
+            raise ValueError("vector envs with autoreset_mode=DISABLED are not supported")
+        self.same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
+        n = envs.num_envs
+        self.obs: np.ndarray | None = None
+        self.reset_next = np.zeros(n, dtype=bool)  # NEXT_STEP: the coming step is a reset step
+        self.episode_returns = np.zeros(n, dtype=np.float64)
+        self.episode_lengths = np.zeros(n, dtype=np.int64)
+        self.num_episodes = 0
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start fresh episodes in every sub-env (running episodes are dropped, not logged)."""
+        self.obs, _ = self.envs.reset(seed=seed)
+        self.reset_next[:] = False
+        self.episode_returns[:] = 0.0
+        self.episode_lengths[:] = 0
+
+    def collect(self, n_steps: int) -> RolloutBatch:
+        """Run the current policy for ``n_steps`` steps in each of the N envs."""
+        policy, n = self.policy, self.envs.num_envs
+        obs = np.zeros((n_steps, *self.obs.shape), dtype=self.obs.dtype)
+        rewards = np.zeros((n_steps, n), dtype=np.float32)
+        terminated = np.zeros((n_steps, n), dtype=bool)
+        truncated = np.zeros((n_steps, n), dtype=bool)
+        valid = np.ones((n_steps, n), dtype=bool)
+        values = np.zeros((n_steps, n), dtype=np.float32)
+        log_probs = np.zeros((n_steps, n), dtype=np.float32)
+        actions = None  # allocated at the first step, when the action's shape is known
+        final_values: dict[tuple[int, int], float] = {}  # SAME_STEP truncations: V(final obs)
+        for t in range(n_steps):
+            obs[t] = self.obs
+            action, log_probs[t], values[t] = policy.step(self.obs, self.rng)
+            if actions is None:
+                actions = np.zeros((n_steps, *action.shape), dtype=action.dtype)
+            actions[t] = action
+            self.obs, reward, term, trunc, info = self.envs.step(policy.to_env(action))
+            if not self.same_step and self.reset_next.any():
+                # The reset step's action was ignored: not a transition, learn nothing from it.
+                valid[t] = ~self.reset_next
+                reward, term, trunc = reward * valid[t], term & valid[t], trunc & valid[t]
+            rewards[t], terminated[t], truncated[t] = reward, term, trunc
+            self.episode_returns += rewards[t]
+            self.episode_lengths += valid[t]
+            done = term | trunc
+            if done.any():
+                for i in np.flatnonzero(done):
+                    if self.same_step and trunc[i]:
+                        final_obs = np.asarray(info["final_obs"][i])[None]
+                        final_values[(t, i)] = float(policy.heads_numpy(final_obs)[1][0])
+                    self._end_episode(i, info)
+            if not self.same_step:
+                self.reset_next = done
+        next_values = np.empty_like(values)
+        next_values[:-1] = values[1:]  # NEXT_STEP: after a done, values[t+1] is V(final obs)
+        next_values[-1] = policy.heads_numpy(self.obs)[1]  # V(s_T): the n-step bootstrap
+        for (t, i), v in final_values.items():
+            next_values[t, i] = v
+        next_values[terminated] = 0.0
+        return RolloutBatch(
+            obs=obs,
+            actions=actions,
+            log_probs=log_probs,
+            values=values,
+            rewards=rewards,
+            terminated=terminated,
+            truncated=truncated,
+            next_values=next_values,
+            valid=valid,
+        )
+
+    def _end_episode(self, i: int, info: dict[str, Any]) -> None:
+        self.num_episodes += 1
+        if self.logger is not None:
+            success = episode_success(info, i)
+            self.logger.record_episode(self.episode_returns[i], self.episode_lengths[i], success)
+        self.episode_returns[i] = 0.0
+        self.episode_lengths[i] = 0
+
+    # Checkpoints: made of tensors and python scalars only (torch.load(weights_only=True)).
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "obs": None if self.obs is None else torch.from_numpy(np.array(self.obs)),
+            "reset_next": torch.from_numpy(self.reset_next.copy()),
+            "episode_returns": torch.from_numpy(self.episode_returns.copy()),
+            "episode_lengths": torch.from_numpy(self.episode_lengths.copy()),
+            "num_episodes": self.num_episodes,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.obs = None if state["obs"] is None else state["obs"].numpy().copy()
+        self.reset_next = state["reset_next"].numpy().copy()
+        self.episode_returns = state["episode_returns"].numpy().copy()
+        self.episode_lengths = state["episode_lengths"].numpy().copy()
+        self.num_episodes = int(state["num_episodes"])
+
+
+class TrainBatch(NamedTuple):
+    """The valid transitions of a rollout, flattened to ``(B, ...)`` tensors, with targets."""
+
+    obs: torch.Tensor  # (B, *obs_shape)
+    actions: torch.Tensor  # (B,) or (B, act_dim)
+    log_probs: torch.Tensor  # (B,) log pi_old(a|s), for PPO's ratio
+    values: torch.Tensor  # (B,) V_old(s), for PPO's value clipping
+    advantages: torch.Tensor  # (B,) how much better a_t was than expected
+    returns: torch.Tensor  # (B,) the critic's regression target
+
+
+def to_train_batch(batch: RolloutBatch, advantages: np.ndarray, returns: np.ndarray) -> TrainBatch:
+    """Flatten ``(T, N)`` to ``(T*N,)`` and drop the steps that are no transition (``valid``)."""
+    keep = batch.valid.reshape(-1)
+    everything = bool(keep.all())
+
+    def flat(x: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
+        x = x.reshape(-1, *x.shape[2:])  # (T, N, ...) -> (T*N, ...)
+        tensor = torch.from_numpy(x if everything else x[keep])
+        return tensor if dtype is None else tensor.to(dtype)
+
+    return TrainBatch(
+        obs=flat(batch.obs),
+        actions=flat(batch.actions),
+        log_probs=flat(batch.log_probs),
+        values=flat(batch.values),
+        advantages=flat(advantages, torch.float32),
+        returns=flat(returns, torch.float32),
+    )
+
+
+def first_episodes(chunks: list[RolloutBatch]) -> RolloutBatch:
+    """Join rollout chunks along time and keep, per env, only its first episode (``valid``).
+
+    Used by the Monte-Carlo agents, which learn from whole episodes: every env has finished at
+    least one episode in ``chunks``; the steps after it (the start of the next episode, which
+    would be finished by a newer policy) are marked invalid.
+    """
+    batch = RolloutBatch(*(np.concatenate(arrays) for arrays in zip(*chunks, strict=True)))
+    done = batch.terminated | batch.truncated  # (T, N)
+    first_end = done.argmax(axis=0)  # (N,) index of each env's first episode end
+    in_first = np.arange(len(done))[:, None] <= first_end[None, :]  # (T, N)
+    return batch._replace(valid=batch.valid & in_first)

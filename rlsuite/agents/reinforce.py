@@ -1,0 +1,95 @@
+"""REINFORCE: Monte-Carlo policy gradient (Williams 1992), the lecture's versions 1 to 3.
+
+    grad J ~ 1/N sum_n sum_t  A_t^n  grad log pi(a_t^n | s_t^n)
+
+with the weight ``A_t`` chosen by the Config:
+
+- v1 ``return_type="total"``: the whole episode's (discounted) return, the same for every step;
+- v2 ``return_type="reward_to_go"``: only the rewards after step t, discounted by distance;
+- v3 ``baseline="normalize"``: subtract the batch mean and divide by the std, so that some
+  actions are pushed down, not all pushed up by different amounts.
+
+Each update collects one whole episode per env with the current policy, then takes one gradient
+step and throws the data away (``Agent.rollout_episodes`` explains the reset at each update).
+
+Truncation caveat: without a critic there is nothing to bootstrap from, so a time-limited episode
+(CartPole's 500 steps) is treated as if the world ended there; its last steps look worse than they
+are. The actor-critic agents fix this with V(s_final).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rlsuite import logger as tags
+from rlsuite.agents.base import Agent
+from rlsuite.agents.common.nets import ActorCriticNet
+from rlsuite.agents.common.returns import discounted_returns, normalize
+from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
+
+
+@dataclass(frozen=True)
+class ReinforceConfig:
+    """REINFORCE's settings."""
+
+    n_envs: int = 8  # parallel envs = episodes per update (one whole episode each)
+    default_steps: int = 300_000  # training budget when none is given (env steps, all envs)
+    return_type: str = "reward_to_go"  # "total" (v1) or "reward_to_go" (v2)
+    baseline: str = "normalize"  # "none" or "normalize" (v3: mean 0, std 1 over the batch)
+    gamma: float = 0.99  # discount
+    learning_rate: float = 5e-3  # Adam step size (3e-3 left 1 CartPole seed in 3 at 424)
+    lr_schedule: str = "constant"  # "constant" or "linear" (decays to 0 at the learn() total)
+    ent_coef: float = 0.0  # weight of the entropy bonus
+    max_grad_norm: float = 1.0  # clip the gradient's global norm
+    hidden_sizes: tuple[int, ...] = (64, 64)  # MLP layer widths (vector observations)
+    activation: str = "tanh"  # "tanh" or "relu"
+    log_std_init: float = 0.0  # initial log std of the Gaussian policy (Box actions)
+    torch_threads: int = 1  # torch.set_num_threads
+
+    def __post_init__(self) -> None:
+        if self.return_type not in ("total", "reward_to_go"):
+            raise ValueError(f"return_type must be total or reward_to_go, not {self.return_type!r}")
+        if self.baseline not in ("none", "normalize"):
+            raise ValueError(f"baseline must be 'none' or 'normalize', not {self.baseline!r}")
+
+
+def reinforce_loss(
+    policy: ActorCriticNet, batch: TrainBatch, ent_coef: float
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """-(weight * log pi(a|s)) averaged over all steps of all episodes, minus an entropy bonus."""
+    log_prob, entropy, _ = policy.evaluate_actions(batch.obs, batch.actions)
+    policy_loss = -(batch.advantages * log_prob).mean()
+    entropy_loss = -entropy.mean()
+    loss = policy_loss + ent_coef * entropy_loss
+    return loss, {tags.POLICY_LOSS: policy_loss, tags.ENTROPY_LOSS: entropy_loss}
+
+
+class Reinforce(Agent):
+    """Monte-Carlo policy gradient on whole episodes; no critic."""
+
+    name = "reinforce"
+    description = "REINFORCE: Monte-Carlo policy gradient, total/reward-to-go, normalised (v1-v3)"
+    Config = ReinforceConfig
+    uses_critic = False
+
+    def collect(self) -> RolloutBatch:
+        return self.rollout_episodes()
+
+    def update(self, batch: RolloutBatch) -> dict[str, float]:
+        c = self.config
+        # G_t = r_t + gamma G_{t+1} to the end of each episode; zeros: no critic to bootstrap.
+        no_bootstrap = np.zeros_like(batch.rewards)
+        weights = discounted_returns(
+            batch.rewards, no_bootstrap, batch.terminated, batch.truncated, c.gamma
+        )  # (T, N); each env's episode starts at t = 0
+        if c.return_type == "total":
+            weights = np.broadcast_to(weights[0], weights.shape)  # every step gets G_0
+        train_batch = to_train_batch(batch, weights, weights)  # only the episodes' own steps
+        if c.baseline == "normalize":
+            train_batch = train_batch._replace(advantages=normalize(train_batch.advantages))
+        loss, metrics = reinforce_loss(self.policy, train_batch, c.ent_coef)
+        self.gradient_step(loss, metrics)
+        return {tag: value.item() for tag, value in metrics.items()}
