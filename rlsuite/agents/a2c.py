@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from rlsuite import logger as tags
 from rlsuite.agents.actor_critic import actor_critic_loss
 from rlsuite.agents.base import Agent
+from rlsuite.agents.common.optim import RMSprop
 from rlsuite.agents.common.returns import explained_variance, gae
 from rlsuite.agents.common.rollout import RolloutBatch, to_train_batch
 
@@ -67,12 +66,10 @@ class A2C(Agent):
     description = "A2C: advantage actor-critic, n-step returns/GAE over parallel envs (v4)"
     Config = A2CConfig
 
-    def make_optimizer(self) -> torch.optim.Optimizer:
-        # RMSprop as in the A3C paper and SB3's A2C.
+    def make_optimizer(self) -> RMSprop:
+        # RMSprop as in the A3C paper and SB3's A2C (written out in common/optim.py).
         c = self.config
-        return torch.optim.RMSprop(
-            self.parameters, lr=c.learning_rate, alpha=c.rms_alpha, eps=c.rms_eps, foreach=True
-        )
+        return RMSprop([self.theta], lr=c.learning_rate, alpha=c.rms_alpha, eps=c.rms_eps)
 
     def collect(self) -> RolloutBatch:
         return self.rollout(self.config.n_steps)

@@ -20,6 +20,7 @@ import torch
 
 from rlsuite import logger as tags
 from rlsuite.agents.common.nets import ActorCriticNet, UnsupportedSpaceError, check_action_space
+from rlsuite.agents.common.optim import flatten_parameters
 from rlsuite.agents.common.rollout import RolloutBatch, RolloutCollector, first_episodes
 from rlsuite.logger import Logger
 
@@ -78,6 +79,8 @@ class Agent:
             log_std_init=getattr(c, "log_std_init", 0.0),
         )
         self.parameters = list(self.policy.parameters())
+        # theta: all weights as one vector, theta.grad: the whole gradient (common/optim.py).
+        self.theta = flatten_parameters(self.parameters)
         self.optimizer = self.make_optimizer()
         self.collector = RolloutCollector(envs, self.policy, self.np_random, logger)
         self.num_steps = 0
@@ -90,9 +93,7 @@ class Agent:
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         """Adam with eps=1e-5 (as the PPO/A2C reference code); A2C overrides with RMSprop."""
-        return torch.optim.Adam(
-            self.parameters, lr=self.config.learning_rate, eps=1e-5, foreach=True
-        )
+        return torch.optim.Adam([self.theta], lr=self.config.learning_rate, eps=1e-5)
 
     # -- what subclasses write ----------------------------------------------------------------
     def collect(self) -> Any:
@@ -173,22 +174,18 @@ class Agent:
                         f"{name} is {part.item()} at step {self.num_steps}; "
                         f"try a lower learning_rate (now {self.config.learning_rate})"
                     )
-        for parameter in self.parameters:  # zero_grad(set_to_none=True), without its overhead
-            parameter.grad = None
+        gradient = self.theta.grad  # every parameter's .grad is a slice of this vector
+        gradient.zero_()
         loss.backward()
-        # Clip the global gradient norm (Pascanu et al. 2013), as torch's clip_grad_norm_ does;
-        # written out because at this network size the library call costs as much as backward.
-        grads = [p.grad for p in self.parameters if p.grad is not None]
-        norm = torch.cat([g.reshape(-1) for g in grads]).norm().item()
+        # Clip the global gradient norm (Pascanu et al. 2013), as torch's clip_grad_norm_ does.
+        norm = gradient.norm().item()
         if not math.isfinite(norm):
             raise NonFiniteLossError(
                 f"gradient norm is {norm} at step {self.num_steps}; "
                 f"try a lower learning_rate (now {self.config.learning_rate})"
             )
         if norm > self.config.max_grad_norm:
-            scale = self.config.max_grad_norm / (norm + 1e-6)
-            for grad in grads:
-                grad.mul_(scale)
+            gradient.mul_(self.config.max_grad_norm / (norm + 1e-6))
         self.optimizer.step()
         return norm
 

@@ -22,6 +22,10 @@ from torch.nn import functional as F
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 
 
+def NUMPY_RELU(x: np.ndarray) -> np.ndarray:  # noqa: N802  (named like the table it joins)
+    return np.maximum(x, 0.0)
+
+
 class UnsupportedSpaceError(ValueError):
     """An agent was given an observation or action space it cannot handle."""
 
@@ -33,18 +37,18 @@ def layer_init(layer: nn.Module, gain: float = math.sqrt(2), bias: float = 0.0) 
     return layer
 
 
-def numpy_view(layer: nn.Linear) -> tuple[np.ndarray, np.ndarray]:
-    """Zero-copy numpy views of a Linear's weight and bias, cached on the layer.
+def numpy_views(layers: list[nn.Linear], cache: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Zero-copy numpy views ``(W^T, b)`` of Linear layers, kept in ``cache``.
 
-    Optimizers and ``load_state_dict`` write parameters in place, so the views stay current; the
-    cache is rebuilt if the storage ever moves (a deepcopy, ``.to()``).
+    Optimizers and ``load_state_dict`` write parameters in place, so the views stay current; they
+    are rebuilt only if the storage ever moves (a deepcopy, ``.to()``), which the first layer's
+    data pointer tells.
     """
-    cached = layer.__dict__.get("_numpy_view")
-    pointer = layer.weight.data_ptr()
-    if cached is None or cached[2] != pointer:
-        cached = (layer.weight.detach().numpy(), layer.bias.detach().numpy(), pointer)
-        layer.__dict__["_numpy_view"] = cached
-    return cached[0], cached[1]
+    pointer = layers[0].weight.data_ptr()
+    if cache.get("pointer") != pointer:
+        cache["views"] = [(l.weight.detach().numpy().T, l.bias.detach().numpy()) for l in layers]
+        cache["pointer"] = pointer
+    return cache["views"]
 
 
 def is_image_space(space: gym.Space) -> bool:
@@ -63,7 +67,9 @@ class MLPEncoder(nn.Module):
             self.layers.append(layer_init(nn.Linear(in_dim, size)))
             in_dim = size
         self.activation = ACTIVATIONS[activation]
+        self.numpy_activation = np.tanh if activation == "tanh" else NUMPY_RELU
         self.out_dim = in_dim
+        self._numpy_cache: dict = {}
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         x = obs.flatten(1).float()  # (B, *obs_shape) -> (B, obs_dim)
@@ -76,10 +82,9 @@ class MLPEncoder(nn.Module):
     def forward_numpy(self, obs: np.ndarray) -> np.ndarray:
         """The same forward in numpy, for acting (no gradients needed, far less call overhead)."""
         x = obs.reshape(len(obs), -1).astype(np.float32, copy=False)  # (B, obs_dim)
-        for layer in self.layers:
-            weight, bias = numpy_view(layer)
-            x = x @ weight.T + bias
-            x = np.tanh(x) if self.activation is torch.tanh else np.maximum(x, 0.0)
+        activation = self.numpy_activation
+        for weight_t, bias in numpy_views(self.layers, self._numpy_cache):
+            x = activation(x @ weight_t + bias)
         return x
 
 
@@ -168,6 +173,7 @@ class ActorCriticNet(nn.Module):
             self.low = action_space.low.astype(np.float32).reshape(-1)
             self.high = action_space.high.astype(np.float32).reshape(-1)
         self.value_head = layer_init(nn.Linear(features, 1), gain=1.0) if with_critic else None
+        self._numpy_cache: dict = {}
 
     # -- the pieces ---------------------------------------------------------------------------
     def features(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,7 +220,7 @@ class ActorCriticNet(nn.Module):
     def heads_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Policy head output and V(s) as numpy arrays, for acting.
 
-        MLPs run in numpy on views of the torch parameters (``numpy_view``): at a batch of 8
+        MLPs run in numpy on views of the torch parameters (``numpy_views``): at a batch of 8
         vectors each torch call costs more than its arithmetic. CNNs run in torch.
         """
         if not isinstance(self.encoder, MLPEncoder):
@@ -226,12 +232,16 @@ class ActorCriticNet(nn.Module):
         value_features = policy_features
         if self.critic_encoder is not None:
             value_features = self.critic_encoder.forward_numpy(obs)
-        weight, bias = numpy_view(self.policy_head)
-        out = policy_features @ weight.T + bias
+        heads = (
+            [self.policy_head] if self.value_head is None else [self.policy_head, self.value_head]
+        )
+        views = numpy_views(heads, self._numpy_cache)
+        weight_t, bias = views[0]
+        out = policy_features @ weight_t + bias
         if self.value_head is None:
             return out, np.zeros(len(obs), dtype=np.float32)
-        weight, bias = numpy_view(self.value_head)
-        return out, (value_features @ weight.T + bias)[:, 0]
+        weight_t, bias = views[1]
+        return out, (value_features @ weight_t + bias)[:, 0]
 
     def step(
         self, obs: np.ndarray, rng: np.random.Generator, deterministic: bool = False
