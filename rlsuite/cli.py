@@ -38,6 +38,18 @@ def count(text: str) -> int:
     return int(value)
 
 
+def add_env_kwargs_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--env-kwargs",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword arguments for the env constructor, values read as YAML "
+        "(e.g. reward_mode=shaped obs_mode=pixels)",
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # rlsuite train
 # ------------------------------------------------------------------------------------------------
@@ -94,15 +106,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "learning_rate=3e-4, hidden_sizes=64,64) or a run setting: vec=sync|async|"
         "vector_entry_point, eval_episodes, checkpoint_every (0: only last.pt)",
     )
-    p.add_argument(
-        "--env-kwargs",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="keyword arguments for the env constructor, values read as YAML "
-        "(e.g. reward_mode=shaped obs_mode=pixels)",
-    )
+    add_env_kwargs_argument(p)
     p.add_argument(
         "--wrapper",
         dest="wrappers",
@@ -312,14 +316,7 @@ def add_game_arguments(p: argparse.ArgumentParser, episodes: int) -> None:
         metavar="FILE.npz",
         help="save the finished episodes as demonstrations (what bc/dagger/gail/airl read)",
     )
-    p.add_argument(
-        "--env-kwargs",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="keyword arguments for the game, values read as YAML (e.g. reward_mode=shaped)",
-    )
+    add_env_kwargs_argument(p)
 
 
 def add_play_arguments(p: argparse.ArgumentParser) -> None:

@@ -93,6 +93,24 @@ def test_single_env_and_vector_env_agree_step_for_step(env_id, obs_mode):
 
 
 @pytest.mark.parametrize("env_id", IDS)
+def test_a_game_in_a_batch_does_not_depend_on_its_neighbours(env_id):
+    # Game 0 gets the same actions in both batches, game 1 different ones: game 0 must not notice.
+    kwargs = {"reward_mode": "shaped", "vectorization_mode": "vector_entry_point"}
+    a, b = gym.make_vec(env_id, 2, **kwargs), gym.make_vec(env_id, 2, **kwargs)
+    obs_a, _ = a.reset(seed=9)
+    obs_b, _ = b.reset(seed=9)
+    n = a.single_action_space.n
+    rng = np.random.default_rng(0)
+    for _ in range(150):
+        actions = rng.integers(0, n, 2)
+        step_a = a.step(actions)
+        step_b = b.step(np.array([actions[0], (actions[1] + 1) % n]))
+        for x, y in zip(step_a[:4], step_b[:4], strict=True):
+            np.testing.assert_array_equal(x[0], y[0])
+        assert a.single_observation_space.contains(step_a[0][0])
+
+
+@pytest.mark.parametrize("env_id", IDS)
 def test_shaped_and_sparse_give_the_same_task_reward(env_id):
     # Replay the expert's actions from the sparse game in the shaped one: the rules are the same,
     # only the reward the agent learns from differs.

@@ -114,19 +114,6 @@ def test_expert_walks_around_acid_to_reach_food():
     assert state["t"][0] == 5  # the shortest way around one acid pool
 
 
-def test_games_in_a_batch_do_not_depend_on_their_neighbours():
-    game, a = new_games(2, seed=4)
-    _, b = new_games(2, seed=4)
-    rng = np.random.default_rng(0)
-    for _ in range(150):
-        acts = rng.integers(0, 5, 2)
-        for state, other in ((a, acts[1]), (b, (acts[1] + 2) % 5)):
-            state["t"] += 1
-            game.step(state, np.array([acts[0], other]))
-        for key in a:
-            np.testing.assert_array_equal(a[key][0], b[key][0])
-
-
 def test_observations_stay_inside_their_space_and_bars_show_health():
     env = gym.make_vec("rlsuite/Forage-v0", 16, vectorization_mode="vector_entry_point")
     obs, _ = env.reset(seed=0)

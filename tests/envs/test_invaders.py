@@ -103,20 +103,6 @@ def test_clearing_the_wave_wins_and_landing_loses():
     assert result.terminated[0] and not result.success[0] and result.task_reward[0] == -1
 
 
-def test_games_in_a_batch_do_not_depend_on_their_neighbours():
-    # Game 0 plays the same actions in both batches; game 1 plays differently.
-    game, a = new_games(2, seed=9)
-    _, b = new_games(2, seed=9)
-    rng = np.random.default_rng(0)
-    for _ in range(100):
-        acts = rng.integers(0, 4, 2)
-        for state, other in ((a, acts[1]), (b, (acts[1] + 1) % 4)):
-            state["t"] += 1
-            game.step(state, np.array([acts[0], other]))
-        for key in a:
-            np.testing.assert_array_equal(a[key][0], b[key][0])
-
-
 def test_observations_stay_inside_their_space_and_frames_show_the_cannon():
     env = gym.make_vec("rlsuite/Invaders-v0", 16, vectorization_mode="vector_entry_point")
     obs, _ = env.reset(seed=0)
