@@ -31,6 +31,11 @@ def load(path: Path) -> dict:
     return torch.load(path, weights_only=True)
 
 
+# Resuming to a *larger* total is exact with a constant learning rate; a linear schedule decays
+# toward the total of each session (docs/decisions.md).
+CONSTANT_LR = ["--set", "lr_schedule=constant"]
+
+
 def same_parameters(a: Path, b: Path) -> bool:
     pa, pb = load(a)["agent"]["policy"], load(b)["agent"]["policy"]
     return pa.keys() == pb.keys() and all(torch.equal(pa[k], pb[k]) for k in pa)
@@ -62,7 +67,7 @@ def test_tensorboard_has_sb3_tags_on_the_env_step_axis(trained_run):
 
 def test_resume_gives_the_same_parameters_as_one_run(trained_run, tmp_path):
     run = tmp_path / "resumed"
-    args = ["train", "CartPole-v1", "--agent", "a2c", "--no-progress"]
+    args = ["train", "CartPole-v1", "--agent", "a2c", "--no-progress", *CONSTANT_LR]
     assert main([*args, "--steps", str(STEPS // 2), "--run-dir", str(run)]) == 0
     assert main(["train", "--resume", str(run), "--steps", str(STEPS), "--no-progress"]) == 0
     assert load(run / "checkpoints" / "last.pt")["num_steps"] == STEPS
@@ -86,7 +91,16 @@ def wait_for_training(run_dir: Path, timeout: float = 60) -> None:
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_stops_cleanly_and_resume_is_exact(tmp_path, signum, code):
     run = tmp_path / "stopped"
-    args = ["train", "CartPole-v1", "--agent", "a2c", "--steps", "1e7", "--no-progress"]
+    args = [
+        "train",
+        "CartPole-v1",
+        "--agent",
+        "a2c",
+        "--steps",
+        "1e7",
+        "--no-progress",
+        *CONSTANT_LR,
+    ]
     process = rlsuite_process(*args, "--run-dir", str(run), "--eval-every", "0")
     wait_for_training(run)
     process.send_signal(signum)
@@ -102,5 +116,6 @@ def test_signal_stops_cleanly_and_resume_is_exact(tmp_path, signum, code):
     assert main(["train", "--resume", str(run), "--steps", total, "--no-progress"]) == 0
     one_go = tmp_path / "one_go"
     args = ["train", "CartPole-v1", "--agent", "a2c", "--steps", total, "--eval-every", "0"]
+    args += CONSTANT_LR
     assert main([*args, "--run-dir", str(one_go), "--no-progress"]) == 0
     assert same_parameters(run / "checkpoints" / "last.pt", one_go / "checkpoints" / "last.pt")
