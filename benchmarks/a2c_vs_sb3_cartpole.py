@@ -1,10 +1,10 @@
 """rlsuite's A2C beside Stable-Baselines3's A2C on CartPole-v1: speed, then learning.
 
 Speed: both train for the same number of env steps with the same settings (8 envs, n_steps 5,
-64-64 tanh MLP, RMSprop 7e-4, one torch thread); env steps per second, median over repeats, run
-alternately so machine load hits both alike. rlsuite uses the env exactly as
-``rlsuite train CartPole-v1 --agent a2c`` builds it (CartPole's native vector env); SB3 uses its
-own ``make_vec_env`` (DummyVecEnv + Monitor), as its users do.
+two 64-64 tanh trunks for actor and critic, RMSprop, one torch thread); env steps per second,
+median over repeats, run alternately so machine load hits both alike. rlsuite uses the env
+exactly as ``rlsuite train CartPole-v1 --agent a2c`` builds it (CartPole's native vector env);
+SB3 uses its own ``make_vec_env`` (DummyVecEnv + Monitor), as its users do.
 
 Learning: rlsuite's A2C with its default Config for 100k steps on 5 seeds, then a deterministic
 evaluation of 20 episodes each. Target: mean return >= 475 on at least 4 of 5 seeds.

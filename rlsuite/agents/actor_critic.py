@@ -61,7 +61,10 @@ def actor_critic_loss(
     policy: ActorCriticNet, batch: TrainBatch, vf_coef: float, ent_coef: float, normalize_adv: bool
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Actor loss + vf_coef * critic loss - ent_coef * entropy, on one batch of transitions."""
-    log_prob, entropy, value = policy.evaluate_actions(batch.obs, batch.actions)
+    # With ent_coef 0 the entropy is only logged: no gradient for it.
+    log_prob, entropy, value = policy.evaluate_actions(
+        batch.obs, batch.actions, entropy_grad=ent_coef != 0.0
+    )
     advantages = normalize(batch.advantages) if normalize_adv else batch.advantages
     # Actor: raise log pi(a|s) in proportion to how much better a was than expected.
     policy_loss = -(advantages * log_prob).mean()

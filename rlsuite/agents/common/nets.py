@@ -1,9 +1,11 @@
 """Networks: encoders (observation -> features), policy heads, value head, the actor-critic.
 
-An ``Encoder`` turns an observation tensor into features ``(B, out_dim)``; it is chosen from the
-observation space (uint8 images -> small CNN, anything else -> flatten + MLP). The actor (policy
+An ``Encoder`` turns an observation tensor into features ``(B, out_dim)`` (``MLPEncoder``:
+``(copies, B, out_dim)``, one slice per trunk); it is chosen from the observation space (uint8
+images -> small CNN, anything else -> flatten + MLP). The actor (policy
 head) and critic (value head) sit on one shared trunk, as in the lecture's actor-critic, or on two
-trunks of the same shape when ``shared_trunk=False``.
+trunks of the same shape when ``shared_trunk=False`` (for vector observations, one ``MLPEncoder``
+with ``copies=2``: two independent MLPs evaluated together, one batched product per layer).
 
 The per-step path (``ActorCriticNet.step``) avoids ``torch.distributions`` objects: sampling and
 log-probabilities are a few tensor ops, which matters when the environment step costs microseconds.
@@ -11,6 +13,8 @@ log-probabilities are a few tensor ops, which matters when the environment step 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
 
 import gymnasium as gym
@@ -37,16 +41,18 @@ def layer_init(layer: nn.Module, gain: float = math.sqrt(2), bias: float = 0.0) 
     return layer
 
 
-def numpy_views(layers: list[nn.Linear], cache: dict) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Zero-copy numpy views ``(W^T, b)`` of Linear layers, kept in ``cache``.
+def numpy_views(
+    layers: list[tuple[torch.Tensor, torch.Tensor]], cache: dict
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Zero-copy numpy views of ``(weight, bias)`` parameter pairs, kept in ``cache``.
 
     Optimizers and ``load_state_dict`` write parameters in place, so the views stay current; they
-    are rebuilt only if the storage ever moves (a deepcopy, ``.to()``), which the first layer's
-    data pointer tells.
+    are rebuilt only if the storage ever moves (a deepcopy, ``.to()``, ``flatten_parameters``),
+    which the first weight's data pointer tells.
     """
-    pointer = layers[0].weight.data_ptr()
+    pointer = layers[0][0].data_ptr()
     if cache.get("pointer") != pointer:
-        cache["views"] = [(l.weight.detach().numpy().T, l.bias.detach().numpy()) for l in layers]
+        cache["views"] = [(w.detach().numpy(), b.detach().numpy()) for w, b in layers]
         cache["pointer"] = pointer
     return cache["views"]
 
@@ -57,15 +63,45 @@ def is_image_space(space: gym.Space) -> bool:
 
 
 class MLPEncoder(nn.Module):
-    """Flatten the observation, then Linear + activation layers."""
+    """Flatten the observation, then Linear + activation layers, in ``copies`` independent copies.
 
-    def __init__(self, obs_space: gym.Space, hidden_sizes: tuple[int, ...], activation: str):
+    ``copies=2`` holds the actor's and critic's trunks: two independent MLPs of the same shape,
+    evaluated as one batched matrix product per layer. The maths is exactly that of two separate
+    MLPs (each copy has its own weights, initialised as its own layer would be), but every layer
+    is one torch call instead of two, which at A2C's 40-sample batches is most of the cost.
+
+    Layer ``k``'s weights are stored input-major, ``(copies, in, out)``, so that the forward is
+    ``x @ W + b`` with no transpose. ``forward`` returns ``(copies, B, out_dim)``.
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        hidden_sizes: tuple[int, ...],
+        activation: str,
+        copies: int = 1,
+    ):
         super().__init__()
-        in_dim = int(np.prod(obs_space.shape))
-        self.layers = nn.ModuleList()
-        for size in hidden_sizes:
-            self.layers.append(layer_init(nn.Linear(in_dim, size)))
-            in_dim = size
+        sizes = [int(np.prod(obs_space.shape)), *hidden_sizes]
+        # Each copy is initialised as a plain MLP of nn.Linear layers would be, one copy after
+        # the other, so that the random draws (and results) equal those of separate MLPs.
+        copies_layers = [
+            [layer_init(nn.Linear(n_in, n_out)) for n_in, n_out in itertools.pairwise(sizes)]
+            for _ in range(copies)
+        ]
+        self.copies = copies
+        self.weights = nn.ParameterList()  # layer k: (copies, in, out)
+        self.biases = nn.ParameterList()  # layer k: (copies, 1, out), broadcast over the batch
+        for layers in zip(*copies_layers, strict=True):  # the copies of one layer
+            weight = torch.stack([layer.weight.detach().T for layer in layers])
+            bias = torch.stack([layer.bias.detach()[None] for layer in layers])
+            self.weights.append(nn.Parameter(weight.contiguous()))
+            self.biases.append(nn.Parameter(bias))
+        # The same Parameters as a plain list of (weight, bias) pairs, for the forward passes:
+        # indexing a ParameterList goes through nn.Module's attribute machinery, microseconds
+        # per item, which here would cost more than a layer's arithmetic.
+        self.layers = list(zip(self.weights, self.biases, strict=True))
+        in_dim = sizes[-1]
         self.activation = ACTIVATIONS[activation]
         self.numpy_activation = np.tanh if activation == "tanh" else NUMPY_RELU
         self.out_dim = in_dim
@@ -73,18 +109,17 @@ class MLPEncoder(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         x = obs.flatten(1).float()  # (B, *obs_shape) -> (B, obs_dim)
-        # F.linear instead of calling the modules: same maths, without the per-module hook
-        # machinery that costs more than the arithmetic at batch size 8.
-        for layer in self.layers:
-            x = self.activation(F.linear(x, layer.weight, layer.bias))
+        x = x.expand(self.copies, *x.shape)  # (copies, B, obs_dim), a view: no copy
+        for weight, bias in self.layers:
+            x = self.activation(torch.baddbmm(bias, x, weight))  # (copies, B, out)
         return x
 
     def forward_numpy(self, obs: np.ndarray) -> np.ndarray:
         """The same forward in numpy, for acting (no gradients needed, far less call overhead)."""
         x = obs.reshape(len(obs), -1).astype(np.float32, copy=False)  # (B, obs_dim)
         activation = self.numpy_activation
-        for weight_t, bias in numpy_views(self.layers, self._numpy_cache):
-            x = activation(x @ weight_t + bias)
+        for weight, bias in numpy_views(self.layers, self._numpy_cache):
+            x = activation(x @ weight + bias)  # broadcast over copies: (copies, B, out)
         return x
 
 
@@ -117,13 +152,16 @@ class CNNEncoder(nn.Module):
 
 
 def make_encoder(
-    obs_space: gym.Space, hidden_sizes: tuple[int, ...], activation: str
+    obs_space: gym.Space, hidden_sizes: tuple[int, ...], activation: str, copies: int = 1
 ) -> MLPEncoder | CNNEncoder:
-    """The built-in encoder for an observation space: CNN for uint8 images, else MLP."""
+    """The built-in encoder for an observation space: CNN for uint8 images, else MLP.
+
+    ``copies`` applies to the MLP only (see ``MLPEncoder``); a CNN is always one copy.
+    """
     if is_image_space(obs_space):
         return CNNEncoder(obs_space)
     if isinstance(obs_space, gym.spaces.Box):
-        return MLPEncoder(obs_space, hidden_sizes, activation)
+        return MLPEncoder(obs_space, hidden_sizes, activation, copies)
     raise UnsupportedSpaceError(f"observation space {obs_space} is not supported (Box only)")
 
 
@@ -157,10 +195,13 @@ class ActorCriticNet(nn.Module):
         super().__init__()
         check_action_space(action_space)
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
-        self.encoder = make_encoder(obs_space, hidden_sizes, activation)
         # A separate critic trunk keeps value-regression gradients out of the policy's features.
+        two_trunks = with_critic and not shared_trunk
+        # An MLP holds both trunks as two copies of itself (copy 0 the actor's, copy 1 the
+        # critic's), computed together; a CNN critic gets its own encoder.
+        self.encoder = make_encoder(obs_space, hidden_sizes, activation, 1 + two_trunks)
         self.critic_encoder = None
-        if with_critic and not shared_trunk:
+        if two_trunks and not isinstance(self.encoder, MLPEncoder):
             self.critic_encoder = make_encoder(obs_space, hidden_sizes, activation)
         features = self.encoder.out_dim
         if self.discrete:
@@ -173,11 +214,19 @@ class ActorCriticNet(nn.Module):
             self.low = action_space.low.astype(np.float32).reshape(-1)
             self.high = action_space.high.astype(np.float32).reshape(-1)
         self.value_head = layer_init(nn.Linear(features, 1), gain=1.0) if with_critic else None
+        # The heads' (weight, bias) as a plain list, for acting (see MLPEncoder.layers: why).
+        heads = (
+            [self.policy_head] if self.value_head is None else [self.policy_head, self.value_head]
+        )
+        self.head_parameters = [(head.weight, head.bias) for head in heads]
         self._numpy_cache: dict = {}
 
     # -- the pieces ---------------------------------------------------------------------------
     def features(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(policy features, value features); the same tensor when the trunk is shared."""
+        if isinstance(self.encoder, MLPEncoder):
+            features = self.encoder(obs)  # (copies, B, out_dim)
+            return features[0], features[-1]  # the critic's copy is the last (or the only) one
         policy_features = self.encoder(obs)
         if self.critic_encoder is None:
             return policy_features, policy_features
@@ -186,34 +235,43 @@ class ActorCriticNet(nn.Module):
     def value_from(self, value_features: torch.Tensor) -> torch.Tensor:
         if self.value_head is None:
             return torch.zeros(value_features.shape[0], device=value_features.device)
-        return self.value_head(value_features).squeeze(-1)  # (B,)
+        head = self.value_head
+        return F.linear(value_features, head.weight, head.bias).squeeze(-1)  # (B,)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         """V(s), shape (B,). Zeros when the agent has no critic (REINFORCE)."""
         return self.value_from(self.features(obs)[1])
 
     def log_prob_entropy(
-        self, policy_features: torch.Tensor, actions: torch.Tensor
+        self, policy_features: torch.Tensor, actions: torch.Tensor, entropy_grad: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """log pi(a|s) and the policy's entropy at each state, both (B,)."""
-        out = self.policy_head(policy_features)
+        """log pi(a|s) and the policy's entropy at each state, both (B,).
+
+        ``entropy_grad=False`` computes the entropy without gradients: when the loss gives it
+        zero weight it is only a metric, and its backward pass would be wasted work.
+        """
+        head = self.policy_head
+        out = F.linear(policy_features, head.weight, head.bias)  # (B, n_actions) or (B, act_dim)
+        entropy_context = contextlib.nullcontext() if entropy_grad else torch.no_grad()
         if self.discrete:
             log_probs = torch.log_softmax(out, dim=-1)  # (B, n_actions)
             chosen = log_probs.gather(1, actions.long().unsqueeze(1)).squeeze(1)
-            entropy = -(log_probs.exp() * log_probs).sum(-1)
+            with entropy_context:
+                entropy = -(log_probs.exp() * log_probs).sum(-1)
             return chosen, entropy
         log_std = self.log_std.expand_as(out)
         z = (actions.reshape(out.shape) - out) / log_std.exp()
         log_prob = (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-        entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
+        with entropy_context:
+            entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
         return log_prob, entropy
 
     def evaluate_actions(
-        self, obs: torch.Tensor, actions: torch.Tensor
+        self, obs: torch.Tensor, actions: torch.Tensor, entropy_grad: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log pi(a|s), entropy, V(s)) with gradients, for the update."""
         policy_features, value_features = self.features(obs)
-        log_prob, entropy = self.log_prob_entropy(policy_features, actions)
+        log_prob, entropy = self.log_prob_entropy(policy_features, actions, entropy_grad)
         return log_prob, entropy, self.value_from(value_features)
 
     # -- acting -------------------------------------------------------------------------------
@@ -228,20 +286,15 @@ class ActorCriticNet(nn.Module):
                 policy_features, value_features = self.features(torch.from_numpy(obs))
                 out = self.policy_head(policy_features)
                 return out.numpy(), self.value_from(value_features).numpy()
-        policy_features = self.encoder.forward_numpy(obs)
-        value_features = policy_features
-        if self.critic_encoder is not None:
-            value_features = self.critic_encoder.forward_numpy(obs)
-        heads = (
-            [self.policy_head] if self.value_head is None else [self.policy_head, self.value_head]
-        )
-        views = numpy_views(heads, self._numpy_cache)
-        weight_t, bias = views[0]
-        out = policy_features @ weight_t + bias
-        if self.value_head is None:
+        features = self.encoder.forward_numpy(obs)  # (copies, B, out_dim)
+        policy_features, value_features = features[0], features[-1]
+        heads = numpy_views(self.head_parameters, self._numpy_cache)
+        weight, bias = heads[0]  # nn.Linear layout: weight (out, in)
+        out = policy_features @ weight.T + bias
+        if len(heads) == 1:  # no critic
             return out, np.zeros(len(obs), dtype=np.float32)
-        weight_t, bias = views[1]
-        return out, (value_features @ weight_t + bias)[:, 0]
+        weight, bias = heads[1]
+        return out, (value_features @ weight.T + bias)[:, 0]
 
     def step(
         self, obs: np.ndarray, rng: np.random.Generator, deterministic: bool = False
