@@ -9,7 +9,7 @@ SB3 uses its own ``make_vec_env`` (DummyVecEnv + Monitor), as its users do.
 Learning: rlsuite's A2C with its default Config for 100k steps on 5 seeds, then a deterministic
 evaluation of 20 episodes each. Target: mean return >= 475 on at least 4 of 5 seeds.
 
-    python benchmarks/a2c_vs_sb3_cartpole.py            # speed (3 repeats) + learning (5 seeds)
+    python benchmarks/a2c_vs_sb3_cartpole.py            # speed (5 repeats) + learning (5 seeds)
     python benchmarks/a2c_vs_sb3_cartpole.py --quick    # speed (1 repeat) + learning (2 seeds)
 """
 
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--skip-learning", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    repeats = 1 if args.quick else 3
+    repeats = 1 if args.quick else 5
     seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
 
     ours, theirs = [], []
