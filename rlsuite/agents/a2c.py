@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rlsuite import logger as tags
-from rlsuite.agents.actor_critic import actor_critic_loss
+from rlsuite.agents.actor_critic import actor_critic_step
 from rlsuite.agents.base import Agent
 from rlsuite.agents.common.optim import RMSprop
-from rlsuite.agents.common.returns import explained_variance, gae
+from rlsuite.agents.common.returns import rollout_gae
 from rlsuite.agents.common.rollout import RolloutBatch, to_train_batch
 
 
@@ -77,23 +76,6 @@ class A2C(Agent):
     def update(self, batch: RolloutBatch) -> dict[str, float]:
         c = self.config
         # Advantages and critic targets; truncations bootstrap from V(s_final) (returns.py).
-        advantages, returns = gae(
-            batch.rewards,
-            batch.values,
-            batch.next_values,
-            batch.terminated,
-            batch.truncated,
-            c.gamma,
-            c.gae_lambda,
-        )
-        train_batch = to_train_batch(batch, advantages, returns)
-        # The actor-critic loss: -A log pi + vf_coef (G - V)^2 - ent_coef H (actor_critic.py).
-        loss, metrics = actor_critic_loss(
-            self.policy, train_batch, c.vf_coef, c.ent_coef, c.normalize_advantage
-        )
-        self.gradient_step(loss, metrics)
-        values = {tag: value.item() for tag, value in metrics.items()}
-        values[tags.EXPLAINED_VARIANCE] = explained_variance(
-            train_batch.values, train_batch.returns
-        )
-        return values
+        advantages, returns = rollout_gae(batch, c.gamma, c.gae_lambda)
+        # One step on -A log pi + vf_coef (G - V)^2 - ent_coef H (actor_critic.py).
+        return actor_critic_step(self, to_train_batch(batch, advantages, returns))

@@ -82,6 +82,18 @@ def actor_critic_loss(
     return loss, metrics
 
 
+def actor_critic_step(agent: Agent, batch: TrainBatch) -> dict[str, float]:
+    """One gradient step on the actor-critic loss (shared with A2C); returns what to log."""
+    c = agent.config
+    loss, metrics = actor_critic_loss(
+        agent.policy, batch, c.vf_coef, c.ent_coef, c.normalize_advantage
+    )
+    agent.gradient_step(loss, metrics)
+    values = {tag: value.item() for tag, value in metrics.items()}
+    values[tags.EXPLAINED_VARIANCE] = explained_variance(batch.values, batch.returns)
+    return values
+
+
 class ActorCritic(Agent):
     """Policy gradient with a learned state-value baseline, critic trained by MC or TD."""
 
@@ -103,13 +115,4 @@ class ActorCritic(Agent):
             # TD(0); next_values is V(s_final) at a truncation and 0 after a termination.
             targets = batch.rewards + c.gamma * batch.next_values
         advantages = targets - batch.values
-        train_batch = to_train_batch(batch, advantages, targets)
-        loss, metrics = actor_critic_loss(
-            self.policy, train_batch, c.vf_coef, c.ent_coef, c.normalize_advantage
-        )
-        self.gradient_step(loss, metrics)
-        values = {tag: value.item() for tag, value in metrics.items()}
-        values[tags.EXPLAINED_VARIANCE] = explained_variance(
-            train_batch.values, train_batch.returns
-        )
-        return values
+        return actor_critic_step(self, to_train_batch(batch, advantages, targets))

@@ -19,7 +19,7 @@ import torch
 from rlsuite import logger as tags
 from rlsuite.agents.base import Agent
 from rlsuite.agents.common.nets import ActorCriticNet
-from rlsuite.agents.common.returns import explained_variance, gae, normalize
+from rlsuite.agents.common.returns import explained_variance, normalize, rollout_gae
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
 
 APPROX_KL = "train/approx_kl"  # SB3's tag names for PPO's own diagnostics
@@ -110,15 +110,7 @@ class PPO(Agent):
     def update(self, batch: RolloutBatch) -> dict[str, float]:
         c = self.config
         # Advantages once per rollout, with the critic that collected it (paper eq. 11).
-        advantages, returns = gae(
-            batch.rewards,
-            batch.values,
-            batch.next_values,
-            batch.terminated,
-            batch.truncated,
-            c.gamma,
-            c.gae_lambda,
-        )
+        advantages, returns = rollout_gae(batch, c.gamma, c.gae_lambda)
         data = to_train_batch(batch, advantages, returns)
         history: dict[str, list[float]] = {}
         stop = False

@@ -140,6 +140,20 @@ def gae(
     return advantages, advantages + values
 
 
+def rollout_gae(batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gae` over a rollout batch (anything with rewards, values, next_values,
+    terminated and truncated arrays of shape (T, N))."""
+    return gae(
+        batch.rewards,
+        batch.values,
+        batch.next_values,
+        batch.terminated,
+        batch.truncated,
+        gamma,
+        lam,
+    )
+
+
 def normalize(x, eps: float = 1e-8):
     """Zero mean, unit variance (numpy array or torch tensor): the lecture's version 3 baseline."""
     return (x - x.mean()) / (x.std() + eps)
