@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rlsuite.agents.demos import load_demos
 from rlsuite.cli import main
@@ -53,6 +54,12 @@ def test_train_and_eval_on_an_rlsuite_game_with_its_native_vector_env(tmp_path, 
     assert main([*args, "--env-kwargs", "reward_mode=shaped", "--run-dir", str(run)]) == 0
     config = (run / "config.yaml").read_text()
     assert "vector_entry_point" in config and "reward_mode: shaped" in config
+    # Games report is_success, so the success curves are there too, on the env-step axis.
+    events = EventAccumulator(str(run / "tb"))
+    events.Reload()
+    for tag in ("rollout/success_rate", "eval/success_rate"):
+        steps = [e.step for e in events.Scalars(tag)]
+        assert steps and steps == sorted(steps) and steps[-1] <= 2048
     capsys.readouterr()
     assert main(["eval", str(run), "--episodes", "4", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
