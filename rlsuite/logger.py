@@ -38,10 +38,17 @@ class Logger:
     """
 
     def __init__(
-        self, log_dir: str | Path | None = None, window: int = 100, purge_step: int | None = None
+        self,
+        log_dir: str | Path | None = None,
+        window: int = 100,
+        purge_step: int | None = None,
+        write_every: int = 1000,
     ) -> None:
         self.log_dir = Path(log_dir) if log_dir is not None else None
         self.purge_step = purge_step
+        # Write a point at most every `write_every` env steps (SB3's A2C: every 100 updates):
+        # a TensorBoard write costs more than an A2C update on CartPole.
+        self.write_every = write_every
         self._writer = None
         self._pending: dict[str, list[float]] = defaultdict(list)
         # The last `window` finished episodes, as SB3's ep_info_buffer (maxlen 100).
@@ -71,8 +78,17 @@ class Logger:
         if success is not None:
             self.episode_successes.append(float(success))
 
-    def dump(self, step: int) -> dict[str, float]:
-        """Write the pending means and the rollout/time summaries at environment step `step`."""
+    def dump(self, step: int, force: bool = False) -> dict[str, float]:
+        """Write the pending means and the rollout/time summaries at environment step `step`.
+
+        Called after every update; it writes only when `step` crosses a multiple of
+        ``write_every`` (or when `force`d, at the end of a run), with the means of everything
+        recorded since the last write. Returns what it wrote ({} when it waited).
+        """
+        previous = self._last_dump_step
+        crossed = previous is None or step // self.write_every > previous // self.write_every
+        if not (crossed or force) or step == previous:
+            return {}
         now = time.perf_counter()
         values = {tag: float(np.mean(v)) for tag, v in self._pending.items() if v}
         self._pending.clear()

@@ -652,6 +652,7 @@ def _train_loop(s: _Session, progress: bool) -> TrainResult:
             else:
                 status = "interrupted"
                 exit_code = EXIT_SIGINT if stop.signum == signal.SIGINT else EXIT_SIGTERM
+            s.logger.dump(s.agent.num_steps, force=True)  # what was recorded since the last write
             save_checkpoint(_checkpoint_payload(s), s.checkpoints / "last.pt")
             _write_summary(s, status)
             s.logger.log_hparams(_flat_hparams(s.config), _hparam_metrics(s))

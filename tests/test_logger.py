@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rlsuite import logger as tags
@@ -15,7 +16,7 @@ def scalars(log_dir, tag: str) -> list[tuple[int, float]]:
 
 
 def test_dump_writes_means_and_episode_window_at_the_env_step(tmp_path):
-    logger = Logger(tmp_path)
+    logger = Logger(tmp_path, write_every=40)
     logger.record(tags.POLICY_LOSS, 1.0)
     logger.record(tags.POLICY_LOSS, 3.0)
     logger.record_episode(10.0, 5, success=None)
@@ -26,6 +27,22 @@ def test_dump_writes_means_and_episode_window_at_the_env_step(tmp_path):
     assert scalars(tmp_path, tags.POLICY_LOSS) == [(40, 2.0), (80, 0.0)]
     assert scalars(tmp_path, tags.EP_REW_MEAN) == [(40, 10.0), (80, 10.0)]
     assert tags.FPS in values and tags.SUCCESS_RATE not in values
+
+
+def test_dump_writes_every_so_many_steps_with_the_means_since_the_last_write(tmp_path):
+    logger = Logger(tmp_path, write_every=100)
+    written = []
+    for update in range(1, 8):  # updates of 40 env steps: 40, 80, ..., 280
+        logger.record(tags.VALUE_LOSS, float(update))
+        written.append(bool(logger.dump(step=40 * update)))
+    logger.record(tags.VALUE_LOSS, 100.0)
+    assert logger.dump(step=300, force=True)  # the end of a run writes what is left
+    assert logger.dump(step=300, force=True) == {}  # never twice at one step
+    logger.close()
+    assert written == [True, False, True, False, True, False, False]
+    # 40 (first), 120 (crossed 100: mean of 2, 3), 200 (mean of 4, 5), 300 (mean of 6, 7, 100)
+    expected = [(40, 1.0), (120, 2.5), (200, 4.5), (300, pytest.approx(113 / 3))]
+    assert scalars(tmp_path, tags.VALUE_LOSS) == expected
 
 
 def test_state_dict_carries_the_episode_window():
