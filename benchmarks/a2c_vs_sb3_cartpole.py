@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 
 import gymnasium as gym
 import torch
 
 from rlsuite.agents import evaluate, make_agent
+from rlsuite.logger import Logger
 
 ENV_ID = "CartPole-v1"
 
@@ -30,10 +32,15 @@ ENV_ID = "CartPole-v1"
 def rlsuite_steps_per_second(steps: int, seed: int) -> tuple[float, float]:
     """(env steps per wall-clock second, per CPU second of this process)."""
     envs = gym.make_vec(ENV_ID, 8, vectorization_mode="vector_entry_point")
-    agent = make_agent("a2c", envs, {"n_envs": 8, "n_steps": 5}, seed=seed)
-    wall, cpu = time.perf_counter(), time.process_time()
-    agent.learn(steps)
-    return steps_per_second(agent.num_steps, wall, cpu)
+    with tempfile.TemporaryDirectory() as log_dir:
+        # TensorBoard logging included, as `rlsuite train` writes it (SB3 keeps its default).
+        logger = Logger(log_dir)
+        agent = make_agent("a2c", envs, {"n_envs": 8, "n_steps": 5}, seed=seed, logger=logger)
+        wall, cpu = time.perf_counter(), time.process_time()
+        agent.learn(steps)
+        result = steps_per_second(agent.num_steps, wall, cpu)
+        logger.close()
+    return result
 
 
 def sb3_steps_per_second(steps: int, seed: int) -> tuple[float, float]:
