@@ -403,16 +403,20 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "Unsupported global" not in str(exc):  # garbage bytes, not a forbidden class
+            # torch's own message suggests weights_only=False, which is exactly what not to do.
             raise RlsuiteError(
-                f"cannot read checkpoint {path} (corrupt?): {_one_line(exc)}"
+                f"cannot read checkpoint {path}: the file is corrupt or not a checkpoint; "
+                "use a run's checkpoints/last.pt or best.pt"
             ) from None
         raise RlsuiteError(
             f"refusing to load {path}: it holds objects other than tensors and plain data "
             "(rlsuite never runs code from a checkpoint)"
         ) from None
     except Exception as exc:
+        reason = _one_line(exc).split(". ")[0]  # torch's first sentence; the rest is advice
         raise RlsuiteError(
-            f"cannot read checkpoint {path} (corrupt or truncated?): {_one_line(exc)}"
+            f"cannot read checkpoint {path}: the file is corrupt or truncated ({reason}); "
+            "use a run's checkpoints/last.pt or best.pt"
         ) from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise RlsuiteError(f"{path} is not an rlsuite checkpoint")

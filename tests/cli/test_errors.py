@@ -101,7 +101,9 @@ def test_corrupt_checkpoint(damage, trained_run, tmp_path, capsys):
         path.write_bytes(data[: len(data) // 2])
     else:  # a pickle that would run code when loaded without weights_only
         torch.save({"format": "rlsuite-checkpoint", "hook": print}, path)
-    assert_one_line_error(capsys, main(["eval", str(path)]), str(path))
+    expected = "refusing to load" if damage == "pickled code" else "corrupt"
+    line = assert_one_line_error(capsys, main(["eval", str(path)]), str(path), expected)
+    assert "weights_only" not in line  # never pass on torch's advice to load unsafely
 
 
 def test_corrupt_last_checkpoint_on_resume(trained_run, tmp_path, capsys):
