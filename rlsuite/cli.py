@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from rlsuite import __version__, runs
+from rlsuite import __version__, playback, runs
 from rlsuite.runs import RlsuiteError
 
 DEFAULT_ENV_ID = "CartPole-v1"  # what `rlsuite train` trains on with no ENV_ID
@@ -233,8 +233,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    result = runs.evaluate_run(args.target, args.episodes, args.deterministic, args.seed)
-    print(json.dumps(result) if args.json else runs.format_evaluation(result))
+    result = playback.evaluate_run(args.target, args.episodes, args.deterministic, args.seed)
+    print(json.dumps(result) if args.json else playback.format_evaluation(result))
     return 0
 
 
@@ -255,7 +255,9 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    runs.watch_run(args.target, args.episodes, args.fps, args.record, args.deterministic, args.seed)
+    playback.watch_run(
+        args.target, args.episodes, args.fps, args.record, args.deterministic, args.seed
+    )
     return 0
 
 
@@ -277,13 +279,13 @@ def add_envs_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_envs(args: argparse.Namespace) -> int:
     print("id | observation space | action space | reward modes")
-    for row in runs.list_envs(args.contains, args.all):
+    for row in playback.list_envs(args.contains, args.all):
         print(" | ".join(row), flush=True)
     return 0
 
 
 def run_agents(args: argparse.Namespace) -> int:
-    rows = runs.list_agents()
+    rows = playback.list_agents()
     width = max(len(name) for name, _ in rows)
     for name, description in rows:
         print(f"{name:<{width}}  {description}")

@@ -1,4 +1,4 @@
-"""Run folders: the resolved config, checkpoints (atomic, safe to load), resume, eval and watch.
+"""Run folders: the resolved config, checkpoints (atomic, safe to load), training and resume.
 
 What ``rlsuite train`` leaves on disk::
 
@@ -34,7 +34,6 @@ import signal
 import sys
 import types
 import typing
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ import yaml
 
 from rlsuite import __version__
 from rlsuite import logger as tags
-from rlsuite.envs.render import Window, display_scale, with_hud, write_video
 from rlsuite.envstate import capture_env_state, restore_env_state
 from rlsuite.logger import Logger
 
@@ -822,205 +820,6 @@ def describe_run(result: TrainResult) -> str:
     else:
         lines.append(f"train longer: rlsuite train --resume {run} --steps {2 * result.num_steps}")
     return "\n".join(lines)
-
-
-# ================================================================================================
-# Evaluate and watch a saved agent
-# ================================================================================================
-
-
-def load_run(target: str | Path, num_envs: int = 1):
-    """(agent, envs, config, checkpoint path) from a run folder (best.pt, else last.pt) or a file.
-
-    The agent is built on a fresh vector env of `num_envs` copies (in-process, even for runs
-    trained with vec=async), which the caller closes.
-    """
-    path = find_checkpoint(target)
-    checkpoint = load_checkpoint(path)
-    config = RunConfig.from_dict(checkpoint["config"])
-    import_modules(config.imports)
-    check_env_id(config.env_id)
-    local = dataclasses.replace(config, vec="sync" if config.vec == "async" else config.vec)
-    envs = make_vector_env(local, num_envs)
-    agent = build_agent(config, envs)
-    try:
-        agent.load_state_dict(checkpoint["agent"])
-    except Exception as exc:
-        envs.close()
-        raise RlsuiteError(f"checkpoint {path} does not fit its agent: {_one_line(exc)}") from None
-    return agent, envs, config, path
-
-
-def evaluate_run(
-    target: str | Path, episodes: int = 10, deterministic: bool = False, seed: int | None = None
-) -> dict[str, Any]:
-    """Mean/std return, success rate (None when the env does not report it) and mean length.
-
-    `seed` defaults to the one the run's own evaluations use, so the numbers are comparable.
-    """
-    from rlsuite.agents import evaluate
-
-    if episodes <= 0:
-        raise RlsuiteError(f"--episodes must be positive, got {episodes}")
-    agent, envs, config, path = load_run(target, num_envs=min(8, episodes))
-    seed = config.seed + EVAL_SEED_OFFSET if seed is None else seed
-    try:
-        result = evaluate(agent, envs, episodes=episodes, deterministic=deterministic, seed=seed)
-    finally:
-        envs.close()
-    return {
-        "checkpoint": str(path),
-        "env_id": config.env_id,
-        "agent": config.agent,
-        "num_steps": int(agent.num_steps),
-        "episodes": episodes,
-        "deterministic": deterministic,
-        "seed": seed,
-        **_plain_numbers(result),
-    }
-
-
-def format_evaluation(result: dict[str, Any]) -> str:
-    """The human-readable lines of `rlsuite eval`."""
-    success = result.get("success_rate")
-    mode = "deterministic" if result["deterministic"] else "stochastic"
-    return "\n".join(
-        [
-            f"checkpoint:          {result['checkpoint']} (step {result['num_steps']})",
-            f"episodes:            {result['episodes']} ({mode} actions, seed {result['seed']})",
-            f"mean return:         {result['mean_return']:.3f} +/- {result['std_return']:.3f}",
-            f"success rate:        {'-' if success is None else f'{success:.3f}'}",
-            f"mean episode length: {result['mean_length']:.1f}",
-        ]
-    )
-
-
-def watch_run(
-    target: str | Path,
-    episodes: int = 3,
-    fps: float | None = None,
-    record: str | Path | None = None,
-    deterministic: bool = False,
-    seed: int | None = None,
-    report: Callable[[str], None] = print,
-) -> list[tuple[float, int]]:
-    """Play the agent: in a pygame window, or into a .gif/.mp4 file (no display needed).
-
-    Frames are the env's ``render_mode="rgb_array"`` images: one after each reset and one after
-    every step, so an episode of length L gives L + 1 frames. Returns (return, length) per episode.
-    """
-    if episodes <= 0:
-        raise RlsuiteError(f"--episodes must be positive, got {episodes}")
-    if record is not None and Path(record).suffix.lower() not in (".gif", ".mp4"):
-        raise RlsuiteError(f"cannot record to {record}: use a .gif or .mp4 file name")
-    if record is not None:
-        # Some envs (CartPole) draw rgb_array frames through pygame: no display needed for that.
-        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    agent, envs, config, _ = load_run(target)
-    envs.close()  # the agent acts on one rendering env below
-    env = make_render_env(config)
-    fps = fps or env.metadata.get("render_fps") or 30
-    seed = config.seed + EVAL_SEED_OFFSET if seed is None else seed
-    window = None if record is not None else Window(f"rlsuite watch {config.env_id}", fps=fps)
-    frames: list[np.ndarray] = []
-    results: list[tuple[float, int]] = []
-    try:
-        with _display_errors_as_hints():
-            for episode in range(1, episodes + 1):
-                label = f"episode {episode}/{episodes}"
-                result = _play_episode(
-                    env, agent, seed + episode - 1, deterministic, window, label, frames
-                )
-                if result is None:
-                    break  # the user closed the window or pressed Esc
-                results.append(result)
-                report(f"episode {episode}: return {result[0]:.2f}, length {result[1]}")
-    finally:
-        env.close()
-        if window is not None:
-            window.close()
-    if record is not None:
-        try:
-            written = write_video(record, frames, fps)
-        except (OSError, ValueError) as exc:
-            raise RlsuiteError(f"cannot record to {record}: {_one_line(exc)}") from None
-        report(f"recorded {len(frames)} frames to {written}")
-    return results
-
-
-def _play_episode(env, agent, seed, deterministic, window, label, frames):
-    """One episode; each frame goes to `window` (if any) or `frames`. None if the window closed."""
-    obs, _ = env.reset(seed=seed)
-    total, length, done = 0.0, 0, False
-    while True:
-        frame = np.asarray(env.render(), dtype=np.uint8)
-        hud = f"{label}   step {length}   return {total:.2f}"
-        if window is None:  # recording: the same picture the window would show
-            frames.append(with_hud(frame, hud, display_scale(frame.shape)))
-        elif not window.show(frame, hud):
-            return None
-        if done:
-            return total, length
-        action = agent.predict(np.asarray(obs)[None], deterministic=deterministic)[0]
-        obs, reward, terminated, truncated, _ = env.step(action)
-        total, length = total + float(reward), length + 1
-        done = terminated or truncated
-
-
-@contextmanager
-def _display_errors_as_hints() -> Iterator[None]:
-    """pygame errors (no display available) become a one-line hint instead of a traceback."""
-    try:
-        yield
-    except Exception as exc:
-        if not type(exc).__module__.startswith("pygame"):
-            raise
-        hint = "set SDL_VIDEODRIVER=dummy to record without a display"
-        raise RlsuiteError(f"cannot draw or show frames ({_one_line(exc)}); {hint}") from None
-
-
-# ================================================================================================
-# Listings
-# ================================================================================================
-
-
-def list_agents() -> list[tuple[str, str]]:
-    """(name, description) of every agent."""
-    from rlsuite.agents import AGENTS
-
-    return [(name, cls.description) for name, cls in AGENTS.items()]
-
-
-def list_envs(contains: str | None = None, everything: bool = False) -> Iterator[tuple[str, ...]]:
-    """(id, observation space, action space, reward modes) of every registered id.
-
-    Each env is made once to read its spaces. Ids that cannot be made here (a package such as
-    MuJoCo or Box2D is missing) are left out, or listed with the reason when `everything`.
-    """
-    for env_id in sorted(gym.registry):
-        if contains is not None and contains.lower() not in env_id.lower():
-            continue
-        spec = gym.registry[env_id]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                env = gym.make(env_id)
-        except Exception as exc:
-            if everything:
-                yield env_id, f"unavailable: {_one_line(exc)}", "-", "-"
-            continue
-        modes = spec.kwargs.get("reward_modes") or getattr(env.unwrapped, "reward_modes", None)
-        row = (env_id, _describe_space(env.observation_space), _describe_space(env.action_space))
-        env.close()
-        yield *row, ",".join(modes) if modes else "-"
-
-
-def _describe_space(space: gym.Space) -> str:
-    """Gymnasium's repr, shortened for Boxes whose bounds differ per dimension."""
-    text = str(space)
-    if isinstance(space, gym.spaces.Box) and len(text) > 60:
-        return f"Box(shape={space.shape}, dtype={space.dtype})"
-    return text
 
 
 # ================================================================================================
