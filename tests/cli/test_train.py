@@ -76,7 +76,8 @@ def test_resume_gives_the_same_parameters_as_one_run(trained_run, tmp_path):
     events = EventAccumulator(str(run / "tb"))
     events.Reload()
     steps = [e.step for e in events.Scalars("train/value_loss")]
-    assert steps == sorted(steps) and steps[-1] == STEPS and STEPS // 2 in steps
+    # Two event files (one per session); TensorBoard may read them in either order.
+    assert len(set(steps)) == len(steps) and max(steps) == STEPS and STEPS // 2 in steps
 
 
 def wait_for_training(run_dir: Path, timeout: float = 60) -> None:
