@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch.nn import functional as F
 
 from rlsuite import logger as tags
 from rlsuite.agents.base import Agent
@@ -69,7 +70,7 @@ def actor_critic_loss(
     # Actor: raise log pi(a|s) in proportion to how much better a was than expected.
     policy_loss = -(advantages * log_prob).mean()
     # Critic: regress V(s) on its target (G_t, or r + gamma V(s'), held fixed).
-    value_loss = (batch.returns - value).pow(2).mean()
+    value_loss = F.mse_loss(value, batch.returns)  # mean of (G - V(s))^2
     entropy_loss = -entropy.mean()
     loss = policy_loss + vf_coef * value_loss
     if ent_coef != 0.0:  # a zero-weight term would still cost its backward pass

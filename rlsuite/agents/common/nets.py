@@ -255,7 +255,8 @@ class ActorCriticNet(nn.Module):
         entropy_context = contextlib.nullcontext() if entropy_grad else torch.no_grad()
         if self.discrete:
             log_probs = torch.log_softmax(out, dim=-1)  # (B, n_actions)
-            chosen = log_probs.gather(1, actions.long().unsqueeze(1)).squeeze(1)
+            # log pi(a_t|s_t): pick each row's taken action (nll_loss is exactly that gather).
+            chosen = -F.nll_loss(log_probs, actions, reduction="none")
             with entropy_context:
                 entropy = -(log_probs.exp() * log_probs).sum(-1)
             return chosen, entropy
