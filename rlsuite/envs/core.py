@@ -135,6 +135,26 @@ class Game:
         return ""
 
 
+def new_games(game: Game, n: int) -> State:
+    """The arrays of `n` games, with the core's own ``t``, ``rng`` and ``phi`` (not yet reset)."""
+    state = game.new_state(n)
+    state["t"] = np.zeros(n, dtype=np.int64)  # steps taken this episode
+    state["rng"] = np.zeros(n, dtype=np.uint64)  # each game's random stream (next_uniform)
+    state["phi"] = np.zeros(n, dtype=np.float64)  # Phi(s) of the current state, for shaping
+    return state
+
+
+def start_games(game: Game, stream_seeds: np.ndarray) -> State:
+    """New episodes in ``len(stream_seeds)`` games, game i's random stream seeded stream_seeds[i].
+
+    For driving the rules directly (rule tests, tools), without an Env around them.
+    """
+    state = new_games(game, len(stream_seeds))
+    state["rng"][:] = np.asarray(stream_seeds, dtype=np.uint64)
+    game.reset_games(state, np.arange(len(stream_seeds)))
+    return state
+
+
 def resolve_game(game: str | type[Game], **kwargs: Any) -> Game:
     """Build a Game from its class or its "module:Class" path (how the registry names it)."""
     if isinstance(game, str):
@@ -160,10 +180,7 @@ class _Batch:
         self.reward_mode = reward_mode
         self.obs_mode = obs_mode
         self.shaping_gamma = shaping_gamma
-        self.state = game.new_state(n)
-        self.state["t"] = np.zeros(n, dtype=np.int64)
-        self.state["rng"] = np.zeros(n, dtype=np.uint64)
-        self.state["phi"] = np.zeros(n, dtype=np.float64)
+        self.state = new_games(game, n)
 
     def observation_space(self) -> spaces.Space:
         if self.obs_mode == "pixels":

@@ -6,6 +6,7 @@ import pytest
 
 import rlsuite  # noqa: F401  (registers the games)
 from rlsuite.envs import forage as fg
+from rlsuite.envs.core import start_games
 from rlsuite.envs.forage import Forage
 
 STAY, UP, DOWN, LEFT, RIGHT = range(5)
@@ -13,11 +14,7 @@ STAY, UP, DOWN, LEFT, RIGHT = range(5)
 
 def new_games(n: int = 1, seed: int = 0, **kwargs) -> tuple[Forage, dict]:
     game = Forage(**kwargs)
-    state = game.new_state(n)
-    state["t"] = np.zeros(n, dtype=np.int64)
-    state["rng"] = np.arange(seed, seed + n, dtype=np.uint64)
-    game.reset_games(state, np.arange(n))
-    return game, state
+    return game, start_games(game, np.arange(seed, seed + n))
 
 
 def step(game: Forage, state: dict, action: int):

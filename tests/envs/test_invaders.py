@@ -6,16 +6,13 @@ import pytest
 
 import rlsuite  # noqa: F401  (registers the games)
 from rlsuite.envs import invaders as inv
+from rlsuite.envs.core import start_games
 from rlsuite.envs.invaders import FIRE, LEFT, NOOP, Invaders
 
 
 def new_games(n: int = 1, seed: int = 0, **kwargs) -> tuple[Invaders, dict]:
     game = Invaders(**kwargs)
-    state = game.new_state(n)
-    state["t"] = np.zeros(n, dtype=np.int64)
-    state["rng"] = np.arange(seed, seed + n, dtype=np.uint64)
-    game.reset_games(state, np.arange(n))
-    return game, state
+    return game, start_games(game, np.arange(seed, seed + n))
 
 
 def step(game: Invaders, state: dict, action: int):

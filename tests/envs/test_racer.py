@@ -8,6 +8,7 @@ import pytest
 
 import rlsuite  # noqa: F401  (registers the games)
 from rlsuite.envs import racer
+from rlsuite.envs.core import start_games
 from rlsuite.envs.racer import FASTER, FINISH, KEEP, LEFT, RIGHT, SLOWER, SPEEDS, Racer
 
 ENV_ID = "rlsuite/Racer-v0"
@@ -15,10 +16,7 @@ ENV_ID = "rlsuite/Racer-v0"
 
 def empty_road(game: Racer, n: int = 1, lane: int = 2, speed_step: int = 2) -> dict:
     """n games at the start line with no traffic at all."""
-    state = game.new_state(n)
-    state["t"] = np.zeros(n, dtype=np.int64)
-    state["rng"] = np.arange(n, dtype=np.uint64) + np.uint64(7)
-    game.reset_games(state, np.arange(n))
+    state = start_games(game, np.arange(n) + 7)
     state["car_alive"][:] = False
     state["lane"][:] = lane
     state["speed_step"][:] = speed_step
