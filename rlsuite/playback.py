@@ -205,7 +205,6 @@ def list_envs(contains: str | None = None, everything: bool = False) -> Iterator
     for env_id in sorted(gym.registry):
         if contains is not None and contains.lower() not in env_id.lower():
             continue
-        spec = gym.registry[env_id]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -214,7 +213,7 @@ def list_envs(contains: str | None = None, everything: bool = False) -> Iterator
             if everything:
                 yield env_id, f"unavailable: {_one_line(exc)}", "-", "-"
             continue
-        modes = spec.kwargs.get("reward_modes") or getattr(env.unwrapped, "reward_modes", None)
+        modes = getattr(env.unwrapped, "reward_modes", None)  # rlsuite's games declare theirs
         row = (env_id, _describe_space(env.observation_space), _describe_space(env.action_space))
         env.close()
         yield *row, ",".join(modes) if modes else "-"

@@ -84,10 +84,11 @@ def run_expert(
                 recorder.add(obs, action, reward)
             obs, total, steps = next_obs, total + reward, steps + 1
             done = terminated or truncated
+        success = bool(info.get("is_success", False))
         if recorder:
-            recorder.end(obs, terminated, bool(info.get("is_success", False)))
+            recorder.end(obs, terminated, success)
         returns.append(total)
-        successes.append(bool(info.get("is_success", False)))
+        successes.append(success)
         lengths.append(steps)
     env.close()
     return ExpertResult(

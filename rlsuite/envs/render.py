@@ -74,30 +74,6 @@ def tile_grid(cells: np.ndarray, tiles: np.ndarray) -> np.ndarray:
     return np.take(rows, index, axis=0).reshape(B, H * t, W * t, 3)
 
 
-def paint_boxes(
-    frames: np.ndarray,
-    game: np.ndarray,
-    top: np.ndarray,
-    left: np.ndarray,
-    height: int,
-    width: int,
-    rgb,
-) -> None:
-    """Fill boxes in place, batched: box k goes into frame game[k] at (top[k], left[k]).
-
-    Boxes are clipped to the frame, so sprites may slide in from the edges.
-    """
-    if len(game) == 0:
-        return
-    _, H, W, _ = frames.shape
-    dy, dx = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
-    ys = top.astype(np.int64)[:, None, None] + dy  # (K, h, w)
-    xs = left.astype(np.int64)[:, None, None] + dx
-    gs = np.broadcast_to(game[:, None, None], ys.shape)
-    inside = (ys >= 0) & (ys < H) & (xs >= 0) & (xs < W)
-    frames[gs[inside], ys[inside], xs[inside]] = np.asarray(rgb, dtype=np.uint8)
-
-
 def upscale(frame: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour upscaling of an (H, W, 3) frame by an integer factor."""
     if factor == 1:
