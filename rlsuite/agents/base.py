@@ -78,6 +78,7 @@ class Agent:
             with_critic=self.uses_critic,
             log_std_init=getattr(c, "log_std_init", 0.0),
         )
+        self.parameter_names = [name for name, _ in self.policy.named_parameters()]
         self.parameters = list(self.policy.parameters())
         # theta: all weights as one vector, theta.grad: the whole gradient (common/optim.py).
         self.theta = flatten_parameters(self.parameters)
@@ -168,24 +169,45 @@ class Agent:
         NonFiniteLossError before the optimizer step, so the parameters stay the last good ones.
         """
         if not math.isfinite(loss.item()):  # name the culprit only on failure
-            for name, part in {**losses, "total loss": loss}.items():
-                if not torch.isfinite(part).all():
-                    raise NonFiniteLossError(
-                        f"{name} is {part.item()} at step {self.num_steps}; "
-                        f"try a lower learning_rate (now {self.config.learning_rate})"
-                    )
-        gradient = self.theta.grad  # every parameter's .grad is a slice of this vector
-        gradient.zero_()
+            self.raise_if_not_finite({**losses, "total loss": loss})
+        self.theta.grad.zero_()  # every parameter's .grad is a slice of this vector
         loss.backward()
+        return self.clip_and_step()
+
+    def gradient_step_from(
+        self, gradients: dict[str, np.ndarray], losses: dict[str, float]
+    ) -> float:
+        """``gradient_step`` with a gradient computed by hand (common/backprop.py), given per
+        parameter name; ``losses`` are the loss's parts, checked as ``gradient_step`` does."""
+        self.raise_if_not_finite(losses)
+        # Write the parts into theta.grad (a numpy view of it), in the parameters' order.
+        parts = [gradients[name].reshape(-1) for name in self.parameter_names]
+        np.concatenate(parts, out=self.theta.grad.numpy())
+        return self.clip_and_step()
+
+    def raise_if_not_finite(self, losses: dict[str, Any]) -> None:
+        """NonFiniteLossError naming the first NaN/inf loss part (floats or tensors)."""
+        for name, part in losses.items():
+            value = part.detach().reshape(-1) if isinstance(part, torch.Tensor) else [part]
+            bad = [float(v) for v in value if not math.isfinite(float(v))]
+            if bad:
+                raise NonFiniteLossError(
+                    f"{name} is {bad[0]} at step {self.num_steps}; "
+                    f"try a lower learning_rate (now {self.config.learning_rate})"
+                )
+
+    def clip_and_step(self) -> float:
+        """Clip theta.grad's global norm, take the optimizer step; returns the pre-clip norm."""
+        gradient = self.theta.grad.numpy()  # a view: numpy calls are cheaper than torch's here
         # Clip the global gradient norm (Pascanu et al. 2013), as torch's clip_grad_norm_ does.
-        norm = gradient.norm().item()
+        norm = math.sqrt(float(gradient @ gradient))
         if not math.isfinite(norm):
             raise NonFiniteLossError(
                 f"gradient norm is {norm} at step {self.num_steps}; "
                 f"try a lower learning_rate (now {self.config.learning_rate})"
             )
         if norm > self.config.max_grad_norm:
-            gradient.mul_(self.config.max_grad_norm / (norm + 1e-6))
+            gradient *= self.config.max_grad_norm / (norm + 1e-6)
         self.optimizer.step()
         return norm
 

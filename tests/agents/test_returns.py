@@ -10,6 +10,7 @@ One (T=4, N=2) rollout with gamma = 0.5 holds every case that matters:
 
 import numpy as np
 import pytest
+import torch
 
 from rlsuite.agents.common.returns import (
     discounted_return,
@@ -77,6 +78,8 @@ def test_gae_extremes_are_td_and_monte_carlo():
 def test_normalize_and_explained_variance():
     x = np.array([1.0, 2.0, 3.0, 4.0])
     assert normalize(x).mean() == pytest.approx(0.0)
-    assert normalize(x).std() == pytest.approx(1.0, rel=1e-6)
+    assert normalize(x).std(ddof=1) == pytest.approx(1.0, rel=1e-6)
+    # The sample std (n - 1) for numpy arrays and torch tensors alike.
+    np.testing.assert_allclose(normalize(torch.from_numpy(x)).numpy(), normalize(x))
     assert explained_variance(x, x) == pytest.approx(1.0)
     assert explained_variance(np.full(4, x.mean()), x) == pytest.approx(0.0)

@@ -103,6 +103,7 @@ class MLPEncoder(nn.Module):
         self.layers = list(zip(self.weights, self.biases, strict=True))
         in_dim = sizes[-1]
         self.activation = ACTIVATIONS[activation]
+        self.activation_name = activation
         self.numpy_activation = np.tanh if activation == "tanh" else NUMPY_RELU
         self.out_dim = in_dim
         self._numpy_cache: dict = {}
@@ -116,11 +117,23 @@ class MLPEncoder(nn.Module):
 
     def forward_numpy(self, obs: np.ndarray) -> np.ndarray:
         """The same forward in numpy, for acting (no gradients needed, far less call overhead)."""
+        return self.layer_outputs_numpy(obs)[-1]
+
+    def layer_outputs_numpy(self, obs: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output in numpy: ``[input (B, obs_dim), h_1, ..., h_L]``, each
+        ``h_k`` of shape ``(copies, B, width)``; backprop.py's backward pass needs them all."""
         x = obs.reshape(len(obs), -1).astype(np.float32, copy=False)  # (B, obs_dim)
+        outputs = [x]
         activation = self.numpy_activation
-        for weight, bias in numpy_views(self.layers, self._numpy_cache):
+        for weight, bias in self.numpy_weights():
             x = activation(x @ weight + bias)  # broadcast over copies: (copies, B, out)
-        return x
+            outputs.append(x)
+        return outputs
+
+    def numpy_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Zero-copy numpy views of the layers' (weight, bias): ``(copies, in, out)``,
+        ``(copies, 1, out)``."""
+        return numpy_views(self.layers, self._numpy_cache)
 
 
 class CNNEncoder(nn.Module):
@@ -289,13 +302,18 @@ class ActorCriticNet(nn.Module):
                 return out.numpy(), self.value_from(value_features).numpy()
         features = self.encoder.forward_numpy(obs)  # (copies, B, out_dim)
         policy_features, value_features = features[0], features[-1]
-        heads = numpy_views(self.head_parameters, self._numpy_cache)
+        heads = self.head_views()
         weight, bias = heads[0]  # nn.Linear layout: weight (out, in)
         out = policy_features @ weight.T + bias
         if len(heads) == 1:  # no critic
             return out, np.zeros(len(obs), dtype=np.float32)
         weight, bias = heads[1]
         return out, (value_features @ weight.T + bias)[:, 0]
+
+    def head_views(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Zero-copy numpy views of the heads' (weight, bias), nn.Linear layout ``(out, in)``:
+        the policy head's, then the value head's when there is a critic."""
+        return numpy_views(self.head_parameters, self._numpy_cache)
 
     def step(
         self, obs: np.ndarray, rng: np.random.Generator, deterministic: bool = False

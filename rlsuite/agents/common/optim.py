@@ -6,24 +6,23 @@ and every gradient a view into one flat vector grad: the update is then literall
 tensor operation instead of one per layer (at A2C's 40-sample batches, those per-layer calls cost
 more than the arithmetic).
 
-RMSprop, the optimizer of A3C/A2C, in five tensor operations:
-
-Tieleman & Hinton (2012), as used by Mnih et al. (2016, A3C) and Stable-Baselines3's A2C::
+RMSprop, the optimizer of A3C/A2C, Tieleman & Hinton (2012), as used by Mnih et al. (2016, A3C) and
+Stable-Baselines3's A2C::
 
     v     <- alpha * v + (1 - alpha) * g^2          (a running mean of squared gradients)
     theta <- theta - lr * g / (sqrt(v) + eps)       (each weight's step scaled by its own size)
 
-It computes what ``torch.optim.RMSprop(params, lr, alpha, eps)`` computes. torch's class wraps
-every ``step`` in hooks, profiling and option checks, which at A2C's tiny batches (40 samples)
-costs more than the arithmetic; this one calls the ``torch._foreach_*`` kernels directly, one call
-per operation.
+It computes what ``torch.optim.RMSprop([theta], lr, alpha, eps)`` computes (to float rounding).
+torch's class wraps every ``step`` in hooks, profiling and option checks, and each torch call costs
+microseconds, which at A2C's tiny batches (40 samples) is more than the arithmetic; this one works
+in numpy on zero-copy views of theta, its gradient and v, a microsecond per operation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import torch
 
 
@@ -49,36 +48,37 @@ def flatten_parameters(parameters: list[torch.nn.Parameter]) -> torch.nn.Paramet
 
 
 class RMSprop:
-    """The RMSprop update over a list of parameters; ``param_groups[0]["lr"]`` is the step size.
+    """The RMSprop update of one flat parameter vector theta (``flatten_parameters``).
 
+    ``param_groups[0]["lr"]`` is the step size, where torch optimizers keep it.
     ``state_dict``/``load_state_dict`` hold only tensors and floats (weights_only checkpoints).
     """
 
-    def __init__(
-        self, params: Iterable[torch.nn.Parameter], lr: float, alpha: float, eps: float
-    ) -> None:
-        self.params = list(params)
+    def __init__(self, theta: torch.nn.Parameter, lr: float, alpha: float, eps: float) -> None:
         self.alpha, self.eps = alpha, eps
-        self.param_groups = [{"lr": lr}]  # the same place torch optimizers keep it
-        self.square_avg = [torch.zeros_like(p) for p in self.params]  # v, one per parameter
+        self.param_groups = [{"lr": lr}]
+        self.square_avg = torch.zeros_like(theta.detach())  # v
+        # Views sharing memory with the tensors: writing them writes theta and v in place.
+        self.theta, self.grad = theta.detach().numpy(), theta.grad.numpy()
+        self.v = self.square_avg.numpy()
+        self.scratch = np.empty_like(self.theta)  # intermediate results, no allocation per step
 
-    @torch.no_grad()
     def step(self) -> None:
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        g, v, d = self.grad, self.v, self.scratch
         lr = self.param_groups[0]["lr"]
-        torch._foreach_mul_(self.square_avg, self.alpha)  # v <- alpha v
-        torch._foreach_addcmul_(self.square_avg, grads, grads, value=1 - self.alpha)  # + (1-a) g^2
-        denominators = torch._foreach_sqrt(self.square_avg)  # sqrt(v)
-        torch._foreach_add_(denominators, self.eps)  # sqrt(v) + eps
-        torch._foreach_addcdiv_(self.params, grads, denominators, value=-lr)  # theta -= lr g / d
+        v *= self.alpha  # v <- alpha v
+        np.multiply(g, g, out=d)
+        d *= 1.0 - self.alpha
+        v += d  # ... + (1 - alpha) g^2
+        np.sqrt(v, out=d)
+        d += self.eps  # d = sqrt(v) + eps
+        np.divide(g, d, out=d)
+        d *= lr
+        self.theta -= d  # theta <- theta - lr g / d
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "square_avg": [v.clone() for v in self.square_avg],
-            "lr": self.param_groups[0]["lr"],
-        }
+        return {"square_avg": self.square_avg.clone(), "lr": self.param_groups[0]["lr"]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        for v, saved in zip(self.square_avg, state["square_avg"], strict=True):
-            v.copy_(saved)
+        self.square_avg.copy_(state["square_avg"])
         self.param_groups[0]["lr"] = float(state["lr"])

@@ -155,8 +155,13 @@ def rollout_gae(batch, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray
 
 
 def normalize(x, eps: float = 1e-8):
-    """Zero mean, unit variance (numpy array or torch tensor): the lecture's version 3 baseline."""
-    return (x - x.mean()) / (x.std() + eps)
+    """Zero mean, unit variance (numpy array or torch tensor): the lecture's version 3 baseline.
+
+    The standard deviation is the sample one (n - 1), torch's default, for either kind of array.
+    """
+    centred = x - x.mean()
+    std = ((centred * centred).sum() / (len(x) - 1)) ** 0.5
+    return centred / (std + eps)
 
 
 def explained_variance(predicted, target) -> float:
