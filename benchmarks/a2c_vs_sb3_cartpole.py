@@ -51,13 +51,19 @@ def sb3_steps_per_second(steps: int, seed: int) -> tuple[float, float]:
     config = config.config
     envs = make_vec_env(ENV_ID, n_envs=8, seed=seed)
     # The same settings as ours: n_steps 5, two 64-64 tanh trunks (SB3's MlpPolicy), RMSprop,
-    # our learning rate and its linear decay, advantage normalisation, grad clip 0.5.
+    # our learning rate and its linear decay, advantage normalisation, the same loss weights and
+    # gradient clip.
     model = A2C(
         "MlpPolicy",
         envs,
         n_steps=config.n_steps,
         learning_rate=lambda progress: config.learning_rate * progress,
+        gamma=config.gamma,
         gae_lambda=config.gae_lambda,
+        ent_coef=config.ent_coef,
+        vf_coef=config.vf_coef,
+        max_grad_norm=config.max_grad_norm,
+        rms_prop_eps=config.rms_eps,
         normalize_advantage=config.normalize_advantage,
         seed=seed,
         device="cpu",
