@@ -94,6 +94,29 @@ def activation_derivative(output: np.ndarray, activation: str) -> np.ndarray:
     return (output > 0).astype(output.dtype)
 
 
+def trunk_backward(
+    encoder: MLPEncoder, outputs: list[np.ndarray], d_features: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Backward pass through the MLP trunk, from d loss / d (last layer's output) down.
+
+    ``outputs`` is the forward pass's ``[input, h_1, ..., h_L]``. For each layer, top down:
+    ``d pre = d h * act'``, ``dW = input^T d pre``, ``db = sum over the batch of d pre``, and
+    ``d input = d pre W^T`` becomes the layer below's ``d h``.
+    """
+    grads = {}
+    d_output = d_features
+    weights = encoder.numpy_weights()
+    for k in range(len(weights) - 1, -1, -1):
+        weight, _ = weights[k]  # (copies, in, out)
+        d_pre = d_output * activation_derivative(outputs[k + 1], encoder.activation_name)
+        layer_input = outputs[k]  # (B, in) for the first layer, else (copies, B, in)
+        grads[f"encoder.weights.{k}"] = np.swapaxes(layer_input, -1, -2) @ d_pre
+        grads[f"encoder.biases.{k}"] = d_pre.sum(axis=1, keepdims=True)
+        if k > 0:  # the observation needs no gradient
+            d_output = d_pre @ np.swapaxes(weight, -1, -2)
+    return grads
+
+
 def actor_critic_gradient(
     net: ActorCriticNet,
     obs: np.ndarray,
@@ -139,16 +162,7 @@ def actor_critic_gradient(
     d_features = np.zeros_like(features)  # d loss / d features, (copies, B, width)
     d_features[0] += head.d_out @ w_pi
     d_features[-1] += d_value @ w_v  # the same slice as the actor's when the trunk is shared
-    d_output = d_features
-    weights = encoder.numpy_weights()
-    for k in range(len(weights) - 1, -1, -1):
-        weight, _ = weights[k]  # (copies, in, out)
-        d_pre = d_output * activation_derivative(outputs[k + 1], encoder.activation_name)
-        layer_input = outputs[k]  # (B, in) for the first layer, else (copies, B, in)
-        grads[f"encoder.weights.{k}"] = np.swapaxes(layer_input, -1, -2) @ d_pre
-        grads[f"encoder.biases.{k}"] = d_pre.sum(axis=1, keepdims=True)
-        if k > 0:  # the observation needs no gradient
-            d_output = d_pre @ np.swapaxes(weight, -1, -2)
+    grads.update(trunk_backward(encoder, outputs, d_features))
     losses = {
         "policy_loss": head.policy_loss,
         "value_loss": float(value_error @ value_error) / n,
