@@ -18,14 +18,17 @@ The result is a gradient per parameter name, as ``net.named_parameters()`` names
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
-from rlsuite.agents.common.nets import ActorCriticNet, MLPEncoder
-
-HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+from rlsuite.agents.common.nets import (
+    ActorCriticNet,
+    MLPEncoder,
+    gaussian_entropy,
+    gaussian_log_prob,
+    log_softmax,
+)
 
 
 class HeadGradient(NamedTuple):
@@ -50,8 +53,7 @@ def categorical_gradient(
     ``d log softmax(z)_a / dz = onehot(a) - pi`` and ``dH/dz = -pi (log pi + H)``.
     """
     n = len(logits)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_pi = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (B, n_actions)
+    log_pi = log_softmax(logits)  # (B, n_actions)
     pi = np.exp(log_pi)
     rows = np.arange(n)
     entropy = -(pi * log_pi).sum(axis=1)  # (B,)
@@ -79,8 +81,8 @@ def gaussian_gradient(
     n = len(mean)
     std = np.exp(log_std)
     z = (actions.reshape(mean.shape) - mean) / std  # (B, act_dim)
-    log_pi = (-0.5 * z**2 - log_std - HALF_LOG_2PI).sum(axis=1)
-    entropy = float((log_std + 0.5 + HALF_LOG_2PI).sum())  # the same at every state
+    log_pi = gaussian_log_prob(z, log_std)  # (B,)
+    entropy = float(gaussian_entropy(log_std))  # the same at every state
     weight = advantages / n
     d_mean = -weight[:, None] * z / std
     d_log_std = -(weight @ (z**2 - 1.0)) - ent_coef

@@ -30,6 +30,27 @@ def NUMPY_RELU(x: np.ndarray) -> np.ndarray:  # noqa: N802  (named like the tabl
     return np.maximum(x, 0.0)
 
 
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log pi(.|s) from logits ``(B, n_actions)`` in numpy; shifted by each row's max so that
+    ``exp`` never overflows."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def gaussian_log_prob(z, log_std):
+    """log N(a; mean, std^2) of a diagonal Gaussian, summed over the action's dimensions, from
+    ``z = (a - mean) / std`` (numpy arrays or torch tensors)."""
+    return (-0.5 * z**2 - log_std - HALF_LOG_2PI).sum(axis=-1)
+
+
+def gaussian_entropy(log_std):
+    """Entropy of a diagonal Gaussian, summed over the action's dimensions (numpy or torch)."""
+    return (log_std + 0.5 + HALF_LOG_2PI).sum(axis=-1)
+
+
 class UnsupportedSpaceError(ValueError):
     """An agent was given an observation or action space it cannot handle."""
 
@@ -275,9 +296,9 @@ class ActorCriticNet(nn.Module):
             return chosen, entropy
         log_std = self.log_std.expand_as(out)
         z = (actions.reshape(out.shape) - out) / log_std.exp()
-        log_prob = (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        log_prob = gaussian_log_prob(z, log_std)
         with entropy_context:
-            entropy = (log_std + 0.5 + 0.5 * math.log(2 * math.pi)).sum(-1)
+            entropy = gaussian_entropy(log_std)
         return log_prob, entropy
 
     def evaluate_actions(
@@ -326,8 +347,7 @@ class ActorCriticNet(nn.Module):
         """
         out, values = self.heads_numpy(obs)  # (B, n_actions) logits or (B, act_dim); (B,)
         if self.discrete:
-            shifted = out - out.max(axis=1, keepdims=True)
-            log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            log_probs = log_softmax(out)
             if deterministic:
                 actions = out.argmax(axis=1)
             else:  # Gumbel-max trick: argmax(logits + Gumbel noise) is a categorical sample.
@@ -340,7 +360,7 @@ class ActorCriticNet(nn.Module):
         else:
             noise = rng.standard_normal(out.shape, dtype=np.float32)
         actions = out + np.exp(log_std) * noise  # (B, act_dim), unclipped
-        chosen = (-0.5 * noise**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(axis=1)
+        chosen = gaussian_log_prob(noise, log_std)  # noise is z = (a - mean) / std
         return actions, chosen.astype(np.float32), values
 
     def to_env(self, actions: np.ndarray) -> np.ndarray:
