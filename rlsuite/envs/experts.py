@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlsuite.agents.demos import Demonstrations, DemoRecorder
+from rlsuite.demos import Demonstrations, DemoRecorder
 from rlsuite.envs.core import GameEnv, GameVectorEnv
 
 

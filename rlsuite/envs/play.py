@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlsuite.agents.demos import DemoRecorder
+from rlsuite.demos import DemoRecorder
 from rlsuite.envs.core import GameEnv
 from rlsuite.envs.render import Window
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlsuite.agents.demos import load_demos
+from rlsuite.demos import load_demos
 from rlsuite.cli import main
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rlsuite  # noqa: F401
-from rlsuite.agents.demos import load_demos
+from rlsuite.demos import load_demos
 from rlsuite.envs.experts import NoExpertError, ScriptedExpert, run_expert
 from rlsuite.envs.play import HumanPlay, NotAGameError, idle_action, key_bindings
 

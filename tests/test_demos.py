@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from rlsuite.agents.demos import DemoFormatError, DemoRecorder, load_demos
+from rlsuite.demos import DemoFormatError, DemoRecorder, load_demos
 
 
 def _recorded(n_episodes=2, length=3):
