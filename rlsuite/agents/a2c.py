@@ -62,6 +62,10 @@ class A2CConfig:
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient; "numpy"
     # makes an update several times cheaper at 40 samples.
     backprop: str = "numpy"
+    # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
+    # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
+    normalize_obs: bool = False
+    normalize_reward: bool = False
     torch_threads: int = 1  # torch.set_num_threads; small nets are fastest on one thread
 
     def __post_init__(self) -> None:

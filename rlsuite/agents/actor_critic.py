@@ -61,6 +61,10 @@ class ActorCriticConfig:
     # How the loss is differentiated: "numpy" (backpropagation written out, common/backprop.py;
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient.
     backprop: str = "numpy"
+    # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
+    # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
+    normalize_obs: bool = False
+    normalize_reward: bool = False
     torch_threads: int = 1  # torch.set_num_threads
 
     def __post_init__(self) -> None:

@@ -20,6 +20,11 @@ import torch
 
 from rlsuite import logger as tags
 from rlsuite.agents.common.nets import ActorCriticNet, UnsupportedSpaceError, check_action_space
+from rlsuite.agents.common.normalize import (
+    ObservationNormalizer,
+    RewardScaler,
+    check_obs_normalizable,
+)
 from rlsuite.agents.common.optim import flatten_parameters
 from rlsuite.agents.common.rollout import RolloutBatch, RolloutCollector, first_episodes
 from rlsuite.logger import Logger
@@ -83,7 +88,10 @@ class Agent:
         # theta: all weights as one vector, theta.grad: the whole gradient (common/optim.py).
         self.theta = flatten_parameters(self.parameters)
         self.optimizer = self.make_optimizer()
-        self.collector = RolloutCollector(envs, self.policy, self.np_random, logger)
+        self.obs_normalizer, self.reward_scaler = self.make_normalizers()
+        self.collector = RolloutCollector(
+            envs, self.policy, self.np_random, logger, self.obs_normalizer, self.reward_scaler
+        )
         self.num_steps = 0
         self.num_updates = 0
         self.started = False  # envs.reset(seed) happens once, at the first learn()
@@ -91,6 +99,17 @@ class Agent:
     @property
     def num_episodes(self) -> int:
         return self.collector.num_episodes
+
+    def make_normalizers(self) -> tuple[ObservationNormalizer | None, RewardScaler | None]:
+        """The running observation/reward statistics the config asks for (common/normalize.py)."""
+        c, space = self.config, self.envs.single_observation_space
+        obs_normalizer = reward_scaler = None
+        if getattr(c, "normalize_obs", False):
+            check_obs_normalizable(space)
+            obs_normalizer = ObservationNormalizer(space.shape)
+        if getattr(c, "normalize_reward", False):
+            reward_scaler = RewardScaler(self.envs.num_envs, c.gamma)
+        return obs_normalizer, reward_scaler
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         """Adam with eps=1e-5 (as the PPO/A2C reference code); A2C overrides with RMSprop."""
@@ -215,6 +234,8 @@ class Agent:
     def predict(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Batched observations ``(B, *obs_shape)`` -> batched actions the env accepts."""
         obs = np.asarray(obs, dtype=self.envs.single_observation_space.dtype)
+        if self.obs_normalizer is not None:  # the training statistics, frozen: no update here
+            obs = self.obs_normalizer.normalize(obs)
         actions, _, _ = self.policy.step(obs, self.predict_rng, deterministic)
         return self.policy.to_env(actions)
 
@@ -238,6 +259,10 @@ class Agent:
             },
             "collector": self.collector.state_dict(),
             "logger": self.logger.state_dict() if self.logger is not None else None,
+            "normalization": {
+                "obs": None if self.obs_normalizer is None else self.obs_normalizer.state_dict(),
+                "reward": None if self.reward_scaler is None else self.reward_scaler.state_dict(),
+            },
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -256,6 +281,10 @@ class Agent:
         self.collector.load_state_dict(state["collector"])
         if self.logger is not None and state.get("logger") is not None:
             self.logger.load_state_dict(state["logger"])
+        normalization = state.get("normalization") or {}  # absent in older checkpoints
+        for part, key in ((self.obs_normalizer, "obs"), (self.reward_scaler, "reward")):
+            if part is not None and normalization.get(key) is not None:
+                part.load_state_dict(normalization[key])
 
 
 def _stringify_ints(tree: Any) -> Any:

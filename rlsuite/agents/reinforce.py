@@ -47,6 +47,10 @@ class ReinforceConfig:
     hidden_sizes: tuple[int, ...] = (64, 64)  # MLP layer widths (vector observations)
     activation: str = "tanh"  # "tanh" or "relu"
     log_std_init: float = 0.0  # initial log std of the Gaussian policy (Box actions)
+    # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
+    # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
+    normalize_obs: bool = False
+    normalize_reward: bool = False
     torch_threads: int = 1  # torch.set_num_threads
 
     def __post_init__(self) -> None:

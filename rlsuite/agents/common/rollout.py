@@ -25,17 +25,18 @@ import torch
 from gymnasium.vector import AutoresetMode
 
 from rlsuite.agents.common.nets import ActorCriticNet
+from rlsuite.agents.common.normalize import ObservationNormalizer, RewardScaler
 from rlsuite.logger import Logger
 
 
 class RolloutBatch(NamedTuple):
     """T steps of N envs; every array is time-major ``(T, N, ...)``."""
 
-    obs: np.ndarray  # (T, N, *obs_shape) observation the action was taken in
+    obs: np.ndarray  # (T, N, *obs_shape) observation the action was taken in (as the policy saw it)
     actions: np.ndarray  # (T, N) int64 for Discrete, (T, N, act_dim) float32 unclipped for Box
     log_probs: np.ndarray  # (T, N) log pi_old(a_t|s_t) when collected
     values: np.ndarray  # (T, N) V(s_t) when collected (0 without a critic)
-    rewards: np.ndarray  # (T, N) float32
+    rewards: np.ndarray  # (T, N) float32 (scaled when the agent normalises rewards)
     terminated: np.ndarray  # (T, N) bool: the episode really ended here, V(s_{t+1}) = 0
     truncated: np.ndarray  # (T, N) bool: cut by a time limit, bootstrap from V(s_final)
     next_values: np.ndarray  # (T, N) V(s_{t+1}): final obs at a truncation, 0 at a termination
@@ -57,6 +58,10 @@ class RolloutCollector:
 
     It tracks episode returns and lengths itself from the rewards (no RecordEpisodeStatistics
     wrapper needed) and reports each finished episode to the logger.
+
+    With an ``obs_normalizer`` the policy sees, and the batch holds, normalised observations
+    (``self.obs`` stays the env's raw one); with a ``reward_scaler`` the batch holds scaled
+    rewards. Episode returns are always the env's raw rewards (common/normalize.py).
     """
 
     def __init__(
@@ -65,8 +70,11 @@ class RolloutCollector:
         policy: ActorCriticNet,
         rng: np.random.Generator,
         logger: Logger | None = None,
+        obs_normalizer: ObservationNormalizer | None = None,
+        reward_scaler: RewardScaler | None = None,
     ):
         self.envs, self.policy, self.rng, self.logger = envs, policy, rng, logger
+        self.obs_normalizer, self.reward_scaler = obs_normalizer, reward_scaler
         self.autoreset_mode = AutoresetMode(
             envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         )
@@ -86,11 +94,20 @@ class RolloutCollector:
         self.reset_next[:] = False
         self.episode_returns[:] = 0.0
         self.episode_lengths[:] = 0
+        if self.reward_scaler is not None:
+            self.reward_scaler.reset()
+
+    def policy_input(self, obs: np.ndarray, update: bool = True) -> np.ndarray:
+        """``obs`` as the policy sees it: normalised (counted in the statistics when ``update``)."""
+        if self.obs_normalizer is None:
+            return obs
+        return self.obs_normalizer(obs) if update else self.obs_normalizer.normalize(obs)
 
     def collect(self, n_steps: int) -> RolloutBatch:
         """Run the current policy for ``n_steps`` steps in each of the N envs."""
         policy, n = self.policy, self.envs.num_envs
-        obs = np.zeros((n_steps, *self.obs.shape), dtype=self.obs.dtype)
+        obs_dtype = self.obs.dtype if self.obs_normalizer is None else np.float32
+        obs = np.zeros((n_steps, *self.obs.shape), dtype=obs_dtype)
         rewards = np.zeros((n_steps, n), dtype=np.float32)
         terminated = np.zeros((n_steps, n), dtype=bool)
         truncated = np.zeros((n_steps, n), dtype=bool)
@@ -100,8 +117,8 @@ class RolloutCollector:
         actions = None  # allocated at the first step, when the action's shape is known
         final_values: dict[tuple[int, int], float] = {}  # SAME_STEP truncations: V(final obs)
         for t in range(n_steps):
-            obs[t] = self.obs
-            action, log_probs[t], values[t] = policy.step(self.obs, self.rng)
+            obs[t] = self.policy_input(self.obs)
+            action, log_probs[t], values[t] = policy.step(obs[t], self.rng)
             if actions is None:
                 actions = np.zeros((n_steps, *action.shape), dtype=action.dtype)
             actions[t] = action
@@ -111,20 +128,24 @@ class RolloutCollector:
                 valid[t] = ~self.reset_next
                 reward, term, trunc = reward * valid[t], term & valid[t], trunc & valid[t]
             rewards[t], terminated[t], truncated[t] = reward, term, trunc
-            self.episode_returns += rewards[t]
+            self.episode_returns += rewards[t]  # the env's own reward, before any scaling
             self.episode_lengths += valid[t]
             done = term | trunc
+            if self.reward_scaler is not None:
+                rewards[t] = self.reward_scaler(reward, done, valid[t])
             if done.any():
                 for i in np.flatnonzero(done):
                     if self.same_step and trunc[i]:
-                        final_obs = np.asarray(info["final_obs"][i])[None]
+                        final_obs = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
                         final_values[(t, i)] = float(policy.heads_numpy(final_obs)[1][0])
                     self._end_episode(i, info)
             if not self.same_step:
                 self.reset_next = done
         next_values = np.empty_like(values)
         next_values[:-1] = values[1:]  # NEXT_STEP: after a done, values[t+1] is V(final obs)
-        next_values[-1] = policy.heads_numpy(self.obs)[1]  # V(s_T): the n-step bootstrap
+        # V(s_T): the n-step bootstrap (s_T is counted in the statistics when the next rollout
+        # acts in it)
+        next_values[-1] = policy.heads_numpy(self.policy_input(self.obs, update=False))[1]
         for (t, i), v in final_values.items():
             next_values[t, i] = v
         next_values[terminated] = 0.0
