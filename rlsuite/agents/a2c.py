@@ -24,7 +24,7 @@ from rlsuite.agents.common.rollout import RolloutBatch, to_train_batch
 
 
 @dataclass(frozen=True)
-class A2CConfig:
+class A2CConfig(Settings):
     """A2C's settings: Stable-Baselines3's A2C defaults except the five marked "tuned".
 
     With SB3's values (lr 7e-4 constant, one shared trunk, raw advantages, no entropy bonus)
@@ -32,44 +32,44 @@ class A2CConfig:
     of 20 seeds (benchmarks/a2c_vs_sb3_cartpole.py).
     """
 
-    n_envs: int = 8  # parallel envs in the vector env
-    default_steps: int = 500_000  # training budget when none is given (env steps, all envs)
-    n_steps: int = 5  # steps per env per update: the n of the n-step return
-    gamma: float = 0.99  # discount
-    gae_lambda: float = 1.0  # GAE's lambda; 1.0 = the plain n-step advantage of the A3C paper
-    learning_rate: float = 2e-3  # RMSprop step size (tuned; SB3: 7e-4)
+    n_steps: int = setting(5, POSITIVE_INT)  # steps per env per update: the n of the n-step return
+    gamma: float = setting(0.99, PROBABILITY)  # discount
+    # GAE's lambda; 1.0 = the plain n-step advantage of the A3C paper
+    gae_lambda: float = setting(1.0, PROBABILITY)
+    learning_rate: float = setting(2e-3, POSITIVE)  # RMSprop step size (tuned; SB3: 7e-4)
     # "constant" or "linear" (decays to 0 at the learn() total). Tuned (SB3: constant): the small
     # late steps keep a policy that has reached the time limit from drifting off it.
-    lr_schedule: str = "linear"
-    rms_alpha: float = 0.99  # RMSprop smoothing, as in the A3C paper
-    rms_eps: float = 1e-5  # RMSprop epsilon (baselines' value; torch's 1e-8 is unstable here)
+    lr_schedule: str = setting("linear", LR_SCHEDULE)
+    rms_alpha: float = setting(0.99, DECAY)  # RMSprop smoothing, as in the A3C paper
+    # RMSprop epsilon (baselines' value; torch's 1e-8 is unstable here)
+    rms_eps: float = setting(1e-5, POSITIVE)
+    # TensorFlow's RMSprop (SB3's RMSpropTFLike): v starts at 1, eps inside the sqrt (optim.py).
+    rms_tf_like: bool = setting(False, FLAG)
     # Weight of the entropy bonus (tuned, as OpenAI baselines' A2C; SB3: 0.0). Keeping the
     # policy from turning deterministic too early took CartPole from 7 to 10 of seeds 0-9.
-    ent_coef: float = 0.01
-    vf_coef: float = 0.5  # weight of the critic's loss in the actor-critic loss
-    max_grad_norm: float = 0.5  # clip the gradient's global norm
+    ent_coef: float = setting(0.01, NON_NEGATIVE)
+    # Weight of the critic's loss in the actor-critic loss
+    vf_coef: float = setting(0.5, NON_NEGATIVE)
+    max_grad_norm: float = setting(0.5, POSITIVE)  # clip the gradient's global norm
     # Rescale advantages to mean 0, std 1 per update (tuned; SB3: False): keeps the policy
     # gradient's size steady while returns grow from 10 to 500.
-    normalize_advantage: bool = True
-    hidden_sizes: tuple[int, ...] = (64, 64)  # MLP trunk layer widths (vector observations)
-    activation: str = "tanh"  # "tanh" or "relu"
+    normalize_advantage: bool = setting(True, FLAG)
+    # MLP trunk layer widths (vector observations)
+    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
+    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
     # Actor and critic on two trunks of the same shape (tuned; SB3's MlpPolicy does the same).
     # One shared trunk works (`--set shared_trunk=true`) but the critic's large regression
     # gradients, 40 samples at a time, shake the policy's features.
-    shared_trunk: bool = False
-    log_std_init: float = 0.0  # initial log std of the Gaussian policy (Box actions)
+    shared_trunk: bool = setting(False, FLAG)
+    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # How the loss is differentiated: "numpy" (backpropagation written out, common/backprop.py;
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient; "numpy"
     # makes an update several times cheaper at 40 samples.
-    backprop: str = "numpy"
+    backprop: str = setting("numpy", BACKPROP)
     # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
     # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
-    normalize_obs: bool = False
-    normalize_reward: bool = False
-    torch_threads: int = 1  # torch.set_num_threads; small nets are fastest on one thread
-
-    def __post_init__(self) -> None:
-        check_backprop(self.backprop)
+    normalize_obs: bool = setting(False, FLAG)
+    normalize_reward: bool = setting(False, FLAG)
 
 
 class A2C(Agent):
@@ -82,7 +82,7 @@ class A2C(Agent):
     def make_optimizer(self) -> RMSprop:
         # RMSprop as in the A3C paper and SB3's A2C (written out in common/optim.py).
         c = self.config
-        return RMSprop(self.theta, lr=c.learning_rate, alpha=c.rms_alpha, eps=c.rms_eps)
+        return RMSprop(self.theta, c.learning_rate, c.rms_alpha, c.rms_eps, tf_like=c.rms_tf_like)
 
     def collect(self) -> RolloutBatch:
         return self.rollout(self.config.n_steps)

@@ -27,38 +27,56 @@ CLIP_FRACTION = "train/clip_fraction"
 
 
 @dataclass(frozen=True)
-class PPOConfig:
+class PPOConfig(Settings):
     """PPO's settings (CleanRL's / SB3's defaults unless a comment says why not)."""
 
-    n_envs: int = 8  # parallel envs in the vector env
-    default_steps: int = 200_000  # training budget when none is given (env steps, all envs)
-    n_steps: int = 128  # steps per env per rollout: 1024 transitions per update
-    batch_size: int = 256  # minibatch size: 4 minibatches per epoch
-    n_epochs: int = 10  # passes over each rollout ("update many times")
-    gamma: float = 0.99  # discount
-    gae_lambda: float = 0.95  # GAE's lambda (bias/variance of the advantage)
+    # Steps per env per rollout: 1024 transitions per update
+    n_steps: int = setting(128, POSITIVE_INT)
+    batch_size: int = setting(256, POSITIVE_INT)  # minibatch size: 4 minibatches per epoch
+    n_epochs: int = setting(10, POSITIVE_INT)  # passes over each rollout ("update many times")
+    gamma: float = setting(0.99, PROBABILITY)  # discount
+    gae_lambda: float = setting(0.95, PROBABILITY)  # GAE's lambda (bias/variance of the advantage)
     # Adam step size. Tuned on CartPole (SB3/CleanRL: 3e-4 / 2.5e-4, which left 1 seed in 3 at
     # 315 after 200k steps); it decays linearly to 0, which keeps the late updates small.
-    learning_rate: float = 1e-3
-    lr_schedule: str = "linear"  # "constant" or "linear" (decays to 0 at the learn() total)
-    clip_range: float = 0.2  # eps of the clipped ratio
-    clip_range_vf: float | None = None  # clip V's change per update too (None: off)
-    ent_coef: float = 0.0  # weight of the entropy bonus
-    vf_coef: float = 0.5  # weight of the critic's loss
-    max_grad_norm: float = 0.5  # clip the gradient's global norm
-    normalize_advantage: bool = True  # per minibatch, as in the reference implementation
-    target_kl: float | None = None  # stop the epochs early once approx KL exceeds 1.5x this
-    hidden_sizes: tuple[int, ...] = (64, 64)  # MLP trunk layer widths (vector observations)
-    activation: str = "tanh"  # "tanh" or "relu"
+    learning_rate: float = setting(1e-3, POSITIVE)
+    # "constant" or "linear" (decays to 0 at the learn() total)
+    lr_schedule: str = setting("linear", LR_SCHEDULE)
+    clip_range: float = setting(0.2, POSITIVE)  # eps of the clipped ratio
+    # Clip V's change per update too (None: off)
+    clip_range_vf: float | None = setting(None, optional(POSITIVE))
+    ent_coef: float = setting(0.0, NON_NEGATIVE)  # weight of the entropy bonus
+    vf_coef: float = setting(0.5, NON_NEGATIVE)  # weight of the critic's loss
+    max_grad_norm: float = setting(0.5, POSITIVE)  # clip the gradient's global norm
+    # Per minibatch, as in the reference implementation
+    normalize_advantage: bool = setting(True, FLAG)
+    # Stop the epochs early once approx KL exceeds 1.5x this
+    target_kl: float | None = setting(None, optional(POSITIVE))
+    # MLP trunk layer widths (vector observations)
+    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
+    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
     # Two trunks of the same shape (as SB3 and CleanRL): with many epochs on one batch, the value
     # loss's large gradients would otherwise reshape the policy's features.
-    shared_trunk: bool = False
-    log_std_init: float = 0.0  # initial log std of the Gaussian policy (Box actions)
+    shared_trunk: bool = setting(False, FLAG)
+    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
     # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
-    normalize_obs: bool = False
-    normalize_reward: bool = False
-    torch_threads: int = 1  # torch.set_num_threads
+    normalize_obs: bool = setting(False, FLAG)
+    normalize_reward: bool = setting(False, FLAG)
+
+
+def minibatch_bounds(n_samples: int, batch_size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of each minibatch when ``n_samples`` shuffled samples are cut into
+    minibatches of ``batch_size``.
+
+    The rollout's valid samples rarely divide evenly (NEXT_STEP reset steps are dropped: about 980
+    of 1024), and a ragged tail of a few samples would take a full-size gradient step on a noisy
+    estimate (of 1 sample: a NaN normalised advantage). A tail shorter than half a batch joins the
+    minibatch before it; a longer one is a minibatch of its own. Every sample is used once.
+    """
+    starts = list(range(0, n_samples, batch_size))
+    if len(starts) > 1 and n_samples - starts[-1] < batch_size / 2:
+        starts.pop()  # the short tail joins the previous minibatch
+    return list(zip(starts, [*starts[1:], n_samples], strict=True))
 
 
 def ppo_loss(
@@ -120,8 +138,8 @@ class PPO(Agent):
         stop = False
         for _epoch in range(c.n_epochs):
             order = torch.from_numpy(self.np_random.permutation(len(data.obs)))
-            for start in range(0, len(order), c.batch_size):
-                minibatch = TrainBatch(*(x[order[start : start + c.batch_size]] for x in data))
+            for start, end in minibatch_bounds(len(order), c.batch_size):
+                minibatch = TrainBatch(*(x[order[start:end]] for x in data))
                 loss, metrics = ppo_loss(
                     self.policy,
                     minibatch,

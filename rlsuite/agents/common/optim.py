@@ -13,6 +13,13 @@ Stable-Baselines3's A2C::
     theta <- theta - lr * g / (sqrt(v) + eps)       (each weight's step scaled by its own size)
 
 It computes what ``torch.optim.RMSprop([theta], lr, alpha, eps)`` computes (to float rounding).
+
+``tf_like=True`` is TensorFlow's variant, which the original A2C (OpenAI baselines) ran on and
+Stable-Baselines3 ships as ``RMSpropTFLike``: v starts at 1 instead of 0, and eps goes inside the
+square root, ``theta <- theta - lr * g / sqrt(v + eps)``. Starting at 0, torch's first steps divide
+g by ``sqrt(0.01 g^2) = 0.1 |g|``: every weight moves by about ``10 lr`` at once, whatever its
+gradient's size; starting at 1, the first steps are about ``lr * g`` and grow as v learns the
+gradient's scale (v forgets its start as ``alpha^t``: 1% left after 460 steps).
 torch's class wraps every ``step`` in hooks, profiling and option checks, and each torch call costs
 microseconds, which at A2C's tiny batches (40 samples) is more than the arithmetic; this one works
 in numpy on zero-copy views of theta, its gradient and v, a microsecond per operation.
@@ -54,10 +61,18 @@ class RMSprop:
     ``state_dict``/``load_state_dict`` hold only tensors and floats (weights_only checkpoints).
     """
 
-    def __init__(self, theta: torch.nn.Parameter, lr: float, alpha: float, eps: float) -> None:
-        self.alpha, self.eps = alpha, eps
+    def __init__(
+        self,
+        theta: torch.nn.Parameter,
+        lr: float,
+        alpha: float,
+        eps: float,
+        tf_like: bool = False,
+    ) -> None:
+        self.alpha, self.eps, self.tf_like = alpha, eps, tf_like
         self.param_groups = [{"lr": lr}]
-        self.square_avg = torch.zeros_like(theta.detach())  # v
+        # v: TensorFlow starts it at 1, torch at 0 (module docstring: what that changes).
+        self.square_avg = torch.full_like(theta.detach(), 1.0 if tf_like else 0.0)
         # Views sharing memory with the tensors: writing them writes theta and v in place.
         self.theta, self.grad = theta.detach().numpy(), theta.grad.numpy()
         self.v = self.square_avg.numpy()
@@ -70,8 +85,12 @@ class RMSprop:
         np.multiply(g, g, out=d)
         d *= 1.0 - self.alpha
         v += d  # ... + (1 - alpha) g^2
-        np.sqrt(v, out=d)
-        d += self.eps  # d = sqrt(v) + eps
+        if self.tf_like:
+            np.add(v, self.eps, out=d)
+            np.sqrt(d, out=d)  # d = sqrt(v + eps)
+        else:
+            np.sqrt(v, out=d)
+            d += self.eps  # d = sqrt(v) + eps
         np.divide(g, d, out=d)
         d *= lr
         self.theta -= d  # theta <- theta - lr g / d

@@ -158,7 +158,10 @@ def normalize(x, eps: float = 1e-8):
     """Zero mean, unit variance (numpy array or torch tensor): the lecture's version 3 baseline.
 
     The standard deviation is the sample one (n - 1), torch's default, for either kind of array.
+    One sample has no spread to divide by: it is its own mean, so it comes out 0 (not NaN).
     """
+    if len(x) < 2:
+        return x * 0  # zeros of x's kind, dtype and shape
     centred = x - x.mean()
     std = ((centred * centred).sum() / (len(x) - 1)) ** 0.5
     return centred / (std + eps)
