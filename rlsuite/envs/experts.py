@@ -17,6 +17,8 @@ import numpy as np
 
 from rlsuite.demos import Demonstrations, DemoRecorder
 from rlsuite.envs.core import GameEnv, GameVectorEnv
+from rlsuite.envs.render import check_display
+from rlsuite.episodes import Episode, EpisodeTracker
 
 
 class NoExpertError(ValueError):
@@ -66,34 +68,38 @@ def run_expert(
     """Let the scripted expert play `episodes` episodes, seeded `seed`, `seed + 1`, ...
 
     Returns per-episode returns, successes and lengths, and the demonstrations if `record`.
+    With ``render_mode="human"`` it stops at once (NoDisplayError) when no window can open.
     """
+    if render_mode == "human":
+        check_display()
     env_kwargs = dict(env_kwargs or {})
     env = gym.make(env_id, render_mode=render_mode, **env_kwargs)
     expert = ScriptedExpert(env)
     recorder = DemoRecorder(env_id, env_kwargs, source="scripted-expert") if record else None
-    returns, successes, lengths = [], [], []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        if recorder:
-            recorder.start(seed + episode)
-        total, steps, done, info = 0.0, 0, False, {}
-        while not done:
-            action = expert()
-            next_obs, reward, terminated, truncated, info = env.step(action)
+    tracker = EpisodeTracker.for_env(env)
+    played: list[Episode] = []
+    try:
+        for episode in range(episodes):
+            obs, _ = env.reset(seed=seed + episode)
+            tracker.reset()
             if recorder:
-                recorder.add(obs, action, reward)
-            obs, total, steps = next_obs, total + reward, steps + 1
-            done = terminated or truncated
-        success = bool(info.get("is_success", False))
-        if recorder:
-            recorder.end(obs, terminated, success)
-        returns.append(total)
-        successes.append(success)
-        lengths.append(steps)
-    env.close()
+                recorder.start(seed + episode)
+            finished: list[Episode] = []
+            while not finished:
+                action = expert()
+                next_obs, reward, terminated, truncated, info = env.step(action)
+                if recorder:
+                    recorder.add(obs, action, reward)
+                obs = next_obs
+                finished = tracker.step(reward, terminated, truncated, info)
+            if recorder:
+                recorder.end(obs, terminated, bool(finished[0].success))
+            played += finished
+    finally:
+        env.close()
     return ExpertResult(
-        returns=np.array(returns),
-        successes=np.array(successes),
-        lengths=np.array(lengths),
+        returns=np.array([e.episode_return for e in played]),
+        successes=np.array([bool(e.success) for e in played]),
+        lengths=np.array([e.length for e in played]),
         demos=recorder.demonstrations() if recorder else None,
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from rlsuite.demos import DemoRecorder
 from rlsuite.envs.core import GameEnv
-from rlsuite.envs.render import Window
+from rlsuite.envs.render import NoDisplayError, Window
 
 # Which key plays which action meaning; the first match wins.
 KEY_NAMES: dict[str, tuple[str, ...]] = {
@@ -88,9 +88,13 @@ class HumanPlay:
         self.idle = idle_action(meanings)
         self.episodes, self.seed = episodes, seed
         fps = fps or self.env.metadata.get("render_fps", 10)
-        self.window = Window(
-            title=f"rlsuite play {env_id}", fps=fps if self.idle is not None else 30
-        )
+        try:  # raises NoDisplayError at once where no window can be seen
+            self.window = Window(
+                title=f"rlsuite play {env_id}", fps=fps if self.idle is not None else 30
+            )
+        except NoDisplayError:
+            self.env.close()
+            raise
         self.recorder = DemoRecorder(env_id, env_kwargs, source="human") if record else None
         self.help = keys_help(self.bindings, meanings)
         self.episode, self.step_count, self.episode_return = 0, 0, 0.0

@@ -7,6 +7,8 @@ pixel observations cost numpy time only. pygame is imported lazily, only when a 
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -149,15 +151,44 @@ def with_hud(frame: np.ndarray, text: str, scale: int = 1) -> np.ndarray:
     return out
 
 
+class NoDisplayError(RuntimeError):
+    """No window can be opened here; ``reason`` says why, the message also what to do instead."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"{reason}; draw frames with render_mode='rgb_array' instead, or set "
+            "SDL_VIDEODRIVER=dummy to run without showing anything"
+        )
+
+
+NO_DISPLAY = "no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set)"
+
+
+def check_display() -> None:
+    """Raise NoDisplayError when a window could not be seen: on Linux and the BSDs with neither
+    ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set and no ``SDL_VIDEODRIVER`` chosen.
+
+    SDL would otherwise fall back to its offscreen driver without a word, and a program waiting
+    for the user (``rlsuite play``) would wait forever. A driver chosen on purpose
+    (``SDL_VIDEODRIVER=dummy``, as the tests do) is trusted. macOS and Windows need no variable.
+    """
+    if sys.platform in ("darwin", "win32", "cygwin"):
+        return
+    if not any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")):
+        raise NoDisplayError(NO_DISPLAY)
+
+
 class Window:
     """A pygame window that shows uint8 frames scaled up, with a heads-up text line under them.
 
     ``show`` returns False once the user closed the window or pressed Esc. Keys pressed since the
     last call are in ``keys_pressed`` and keys held down in ``keys_held`` (pygame key codes),
-    which ``rlsuite play`` reads.
+    which ``rlsuite play`` reads. Making one where no window can be seen raises NoDisplayError.
     """
 
     def __init__(self, title: str = "rlsuite", fps: float = 30.0, min_size: int = 512) -> None:
+        check_display()
         self.pygame = _import_pygame()
         self.title = title
         self.fps = fps
@@ -170,8 +201,11 @@ class Window:
 
     def _open(self, size: tuple[int, int]) -> None:
         pg = self.pygame
-        pg.display.init()
-        self._surface = pg.display.set_mode(size)
+        try:
+            pg.display.init()
+            self._surface = pg.display.set_mode(size)
+        except pg.error as exc:  # e.g. DISPLAY names an X server that does not answer
+            raise NoDisplayError(f"cannot open a window ({exc})") from None
         pg.display.set_caption(self.title)
         self._clock = pg.time.Clock()
 

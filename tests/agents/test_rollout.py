@@ -81,6 +81,12 @@ def test_collector_state_round_trip(toy_envs):
     _, other = collector_for(toy_envs.count_envs(2, AutoresetMode.NEXT_STEP, limit=3))
     other.load_state_dict(state)
     np.testing.assert_array_equal(other.obs, collector.obs)
-    np.testing.assert_array_equal(other.reset_next, collector.reset_next)
-    np.testing.assert_array_equal(other.episode_lengths, collector.episode_lengths)
+    for name, array in collector.episodes.state_dict().items():
+        np.testing.assert_array_equal(getattr(other.episodes, name), array)
     assert other.num_episodes == collector.num_episodes
+    # Both go on to count the same episodes.
+    logs = Logger(), Logger()
+    collector.logger, other.logger = logs
+    collector.collect(5)
+    other.collect(5)
+    assert list(logs[0].episode_lengths) == list(logs[1].episode_lengths) == [3, 3]

@@ -10,9 +10,8 @@ from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode
 
-from rlsuite.agents.common.rollout import episode_success
+from rlsuite.episodes import EpisodeTracker
 
 PredictFn = Callable[[np.ndarray, bool], np.ndarray]
 
@@ -41,48 +40,36 @@ def evaluate(
     here with ``seed``) or an env id (a vector env of up to 8 copies is made and closed). Each
     sub-env i contributes a fixed quota of ``(episodes + i) // N`` episodes, so short episodes are
     not over-counted (the same scheme as SB3's evaluate_policy). ``success_rate`` is None when the
-    env does not report ``info["is_success"]``.
+    env does not report ``info["is_success"]``, ``mean_task_return`` when it does not report
+    ``info["task_reward"]`` (rlsuite's games report their sparse task reward there).
     """
     predict = policy.predict if hasattr(policy, "predict") else policy
     owned = isinstance(envs, str)
     if owned:
         envs = make_vec_env(envs, min(episodes, 8))
     n = envs.num_envs
-    mode = AutoresetMode(envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
-    same_step = mode == AutoresetMode.SAME_STEP
     quota = np.array([(episodes + i) // n for i in range(n)])
     counts = np.zeros(n, dtype=int)
-    running_return = np.zeros(n)
-    running_length = np.zeros(n, dtype=int)
-    reset_next = np.zeros(n, dtype=bool)
-    returns: list[float] = []
-    lengths: list[int] = []
-    successes: list[bool] = []
+    tracker = EpisodeTracker.for_env(envs)
+    finished = []
     obs, _ = envs.reset(seed=seed)
     while (counts < quota).any():
         actions = predict(obs, deterministic)
         obs, reward, terminated, truncated, info = envs.step(actions)
-        live = ~reset_next  # NEXT_STEP: a reset step belongs to no episode
-        running_return += np.where(live, reward, 0.0)
-        running_length += live
-        done = (terminated | truncated) & live
-        for i in np.flatnonzero(done):
-            if counts[i] < quota[i]:
-                returns.append(float(running_return[i]))
-                lengths.append(int(running_length[i]))
-                success = episode_success(info, i)
-                if success is not None:
-                    successes.append(success)
-                counts[i] += 1
-            running_return[i], running_length[i] = 0.0, 0
-        if not same_step:
-            reset_next = done
+        for episode in tracker.step(reward, terminated, truncated, info):
+            if counts[episode.env_index] < quota[episode.env_index]:
+                finished.append(episode)
+                counts[episode.env_index] += 1
     if owned:
         envs.close()
+    returns = [e.episode_return for e in finished]
+    task_returns = [e.task_return for e in finished if e.task_return is not None]
+    successes = [e.success for e in finished if e.success is not None]
     return {
         "mean_return": float(np.mean(returns)),
         "std_return": float(np.std(returns)),
+        "mean_task_return": float(np.mean(task_returns)) if task_returns else None,
         "success_rate": float(np.mean(successes)) if successes else None,
-        "mean_length": float(np.mean(lengths)),
+        "mean_length": float(np.mean([e.length for e in finished])),
         "episodes": len(returns),
     }

@@ -12,7 +12,9 @@ Gymnasium vector envs reset a finished sub-env automatically, in one of two ways
   ``info["_final_obs"]``) and the final step's infos in ``info["final_info"]``.
 
 Either way, ``next_values[t]`` is V of the state that step t really reached, so a truncated
-episode bootstraps from its own final observation, never from the next episode's reset.
+episode bootstraps from its own final observation, never from the next episode's reset. Which
+steps are reset steps, and each episode's return, length and success, come from the one episode
+tracker (``rlsuite.episodes``) that evaluation, ``rlsuite watch`` and the experts use too.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 import torch
-from gymnasium.vector import AutoresetMode
 
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.normalize import ObservationNormalizer, RewardScaler
+from rlsuite.episodes import Episode, EpisodeTracker
 from rlsuite.logger import Logger
 
 
@@ -43,21 +45,11 @@ class RolloutBatch(NamedTuple):
     valid: np.ndarray  # (T, N) bool: False on NEXT_STEP reset steps, which are no transition
 
 
-def episode_success(info: dict[str, Any], i: int) -> bool | None:
-    """``is_success`` of sub-env i's finished episode, or None when the env does not report it."""
-    for source in (info.get("final_info"), info):  # SAME_STEP keeps it in final_info
-        if isinstance(source, dict) and "is_success" in source:
-            mask = source.get("_is_success")
-            if mask is None or mask[i]:
-                return bool(source["is_success"][i])
-    return None
-
-
 class RolloutCollector:
     """Steps a vector env with a policy; owns the current observations and running episodes.
 
-    It tracks episode returns and lengths itself from the rewards (no RecordEpisodeStatistics
-    wrapper needed) and reports each finished episode to the logger.
+    Its episode tracker counts returns and lengths from the rewards (no RecordEpisodeStatistics
+    wrapper needed); each finished episode goes to the logger.
 
     With an ``obs_normalizer`` the policy sees, and the batch holds, normalised observations
     (``self.obs`` stays the env's raw one); with a ``reward_scaler`` the batch holds scaled
@@ -75,25 +67,15 @@ class RolloutCollector:
     ):
         self.envs, self.policy, self.rng, self.logger = envs, policy, rng, logger
         self.obs_normalizer, self.reward_scaler = obs_normalizer, reward_scaler
-        self.autoreset_mode = AutoresetMode(
-            envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        )
-        if self.autoreset_mode == AutoresetMode.DISABLED:
-            raise ValueError("vector envs with autoreset_mode=DISABLED are not supported")
-        self.same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
-        n = envs.num_envs
+        self.episodes = EpisodeTracker.for_env(envs)
+        self.same_step = self.episodes.same_step
         self.obs: np.ndarray | None = None
-        self.reset_next = np.zeros(n, dtype=bool)  # NEXT_STEP: the coming step is a reset step
-        self.episode_returns = np.zeros(n, dtype=np.float64)
-        self.episode_lengths = np.zeros(n, dtype=np.int64)
         self.num_episodes = 0
 
     def reset(self, seed: int | None = None) -> None:
         """Start fresh episodes in every sub-env (running episodes are dropped, not logged)."""
         self.obs, _ = self.envs.reset(seed=seed)
-        self.reset_next[:] = False
-        self.episode_returns[:] = 0.0
-        self.episode_lengths[:] = 0
+        self.episodes.reset()
         if self.reward_scaler is not None:
             self.reward_scaler.reset()
 
@@ -123,24 +105,20 @@ class RolloutCollector:
                 actions = np.zeros((n_steps, *action.shape), dtype=action.dtype)
             actions[t] = action
             self.obs, reward, term, trunc, info = self.envs.step(policy.to_env(action))
-            if not self.same_step and self.reset_next.any():
+            finished = self.episodes.step(reward, term, trunc, info)  # the env's own reward
+            if not self.episodes.valid.all():
                 # The reset step's action was ignored: not a transition, learn nothing from it.
-                valid[t] = ~self.reset_next
+                valid[t] = self.episodes.valid
                 reward, term, trunc = reward * valid[t], term & valid[t], trunc & valid[t]
             rewards[t], terminated[t], truncated[t] = reward, term, trunc
-            self.episode_returns += rewards[t]  # the env's own reward, before any scaling
-            self.episode_lengths += valid[t]
-            done = term | trunc
             if self.reward_scaler is not None:
-                rewards[t] = self.reward_scaler(reward, done, valid[t])
-            if done.any():
-                for i in np.flatnonzero(done):
-                    if self.same_step and trunc[i]:
-                        final_obs = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
-                        final_values[(t, i)] = float(policy.heads_numpy(final_obs)[1][0])
-                    self._end_episode(i, info)
-            if not self.same_step:
-                self.reset_next = done
+                rewards[t] = self.reward_scaler(reward, term | trunc, valid[t])
+            for episode in finished:
+                i = episode.env_index
+                if self.same_step and trunc[i]:
+                    final_obs = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
+                    final_values[(t, i)] = float(policy.heads_numpy(final_obs)[1][0])
+                self._end_episode(episode)
         next_values = np.empty_like(values)
         next_values[:-1] = values[1:]  # NEXT_STEP: after a done, values[t+1] is V(final obs)
         # V(s_T): the n-step bootstrap (s_T is counted in the statistics when the next rollout
@@ -161,29 +139,25 @@ class RolloutCollector:
             valid=valid,
         )
 
-    def _end_episode(self, i: int, info: dict[str, Any]) -> None:
+    def _end_episode(self, episode: Episode) -> None:
         self.num_episodes += 1
         if self.logger is not None:
-            success = episode_success(info, i)
-            self.logger.record_episode(self.episode_returns[i], self.episode_lengths[i], success)
-        self.episode_returns[i] = 0.0
-        self.episode_lengths[i] = 0
+            self.logger.record_episode(episode.episode_return, episode.length, episode.success)
 
     # Checkpoints: made of tensors and python scalars only (torch.load(weights_only=True)).
     def state_dict(self) -> dict[str, Any]:
+        running = {k: torch.from_numpy(v) for k, v in self.episodes.state_dict().items()}
         return {
             "obs": None if self.obs is None else torch.from_numpy(np.array(self.obs)),
-            "reset_next": torch.from_numpy(self.reset_next.copy()),
-            "episode_returns": torch.from_numpy(self.episode_returns.copy()),
-            "episode_lengths": torch.from_numpy(self.episode_lengths.copy()),
+            **running,
             "num_episodes": self.num_episodes,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.obs = None if state["obs"] is None else state["obs"].numpy().copy()
-        self.reset_next = state["reset_next"].numpy().copy()
-        self.episode_returns = state["episode_returns"].numpy().copy()
-        self.episode_lengths = state["episode_lengths"].numpy().copy()
+        self.episodes.load_state_dict(
+            {k: v.numpy() for k, v in state.items() if k in EpisodeTracker.STATE_KEYS}
+        )
         self.num_episodes = int(state["num_episodes"])
 
 
