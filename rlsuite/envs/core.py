@@ -30,7 +30,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from rlsuite.envs import render as _render
-from rlsuite.envs.shaping import event_bonus, potential_shaping
+from rlsuite.envs.shaping import potential_scale, potential_shaping
 
 State = dict[str, np.ndarray]
 REWARD_MODES = ("sparse", "shaped")
@@ -77,7 +77,9 @@ class Transition:
     task_reward: np.ndarray  # the sparse task reward: what the game is really about
     terminated: np.ndarray  # bool: the episode ended inside the game (won, lost)
     success: np.ndarray  # bool: the task was solved (reported as info["is_success"])
-    events: dict[str, np.ndarray] = field(default_factory=dict)  # counts behind shaped bonuses
+    # Named counts of what happened (kills, crashes, pickups), read by the rule tests and tools.
+    # No reward uses them: shaping is potential-based only (see rlsuite.envs.shaping).
+    events: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Game:
@@ -90,7 +92,6 @@ class Game:
     """
 
     action_meanings: ClassVar[tuple[str, ...]] = ()
-    event_bonus: ClassVar[dict[str, float]] = {}  # shaped mode: bonus per named event
     render_fps: ClassVar[int] = 10
     frame_size: ClassVar[int] = 64  # pixel observations are (64, 64, 3) uint8
 
@@ -114,9 +115,16 @@ class Game:
         """Apply one action per game, in place."""
         raise NotImplementedError
 
-    def potential(self, state: State) -> np.ndarray:
-        """Phi(s) per game for potential-based shaping (higher = closer to the goal)."""
-        return np.zeros(len(state["t"]))
+    def progress(self, state: State) -> np.ndarray:
+        """How far each game is along the way to success, in [0, 1] (1 = about to succeed).
+
+        Shaped mode uses the potential ``Phi = scale * progress`` (see ``rlsuite.envs.shaping``).
+        """
+        raise NotImplementedError
+
+    def shaping_horizon(self) -> int:
+        """Steps within which the scripted expert always succeeds (it sets the shaping's scale)."""
+        raise NotImplementedError
 
     def symbolic(self, state: State) -> np.ndarray:
         """(B, *symbolic_space.shape) float32 observations."""
@@ -168,51 +176,113 @@ def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
         raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
 
 
+def _check_options(obs_mode: str, shaping_gamma: float, frame_stack: int) -> None:
+    if isinstance(shaping_gamma, bool) or not isinstance(shaping_gamma, (int, float)):
+        raise ValueError(f"shaping_gamma must be a number in (0, 1], got {shaping_gamma!r}")
+    if not 0.0 < shaping_gamma <= 1.0:
+        raise ValueError(
+            f"shaping_gamma must be in (0, 1] (the agent's discount), got {shaping_gamma}"
+        )
+    if isinstance(frame_stack, bool) or not isinstance(frame_stack, (int, np.integer)):
+        raise ValueError(f"frame_stack must be a whole number of frames, got {frame_stack!r}")
+    if frame_stack < 1:
+        raise ValueError(f"frame_stack must be at least 1, got {frame_stack}")
+    if frame_stack > 1 and obs_mode != "pixels":
+        raise ValueError(
+            f"frame_stack={frame_stack} stacks pixel frames: use it with obs_mode='pixels' "
+            "(symbolic observations already hold the whole state)"
+        )
+
+
 class _Batch:
-    """The machinery the single env and the vector env share: state, seeding, rewards, obs."""
+    """The machinery the single env and the vector env share: state, seeding, rewards, obs.
+
+    With ``frame_stack`` K > 1 the observation is ``self.stack``: the last K frames of every game
+    on the channel axis, oldest first, (B, 64, 64, 3 K) uint8. It is a plain array attribute, so
+    ``rlsuite.envstate`` saves and restores it with the game state. An array handed out as an
+    observation is never written again: each step and each reset builds a new stack.
+    """
 
     def __init__(
-        self, game: Game, n: int, reward_mode: str, obs_mode: str, shaping_gamma: float
+        self,
+        game: Game,
+        n: int,
+        reward_mode: str,
+        obs_mode: str,
+        shaping_gamma: float,
+        frame_stack: int = 1,
     ) -> None:
         _check_choice("reward_mode", reward_mode, REWARD_MODES)
         _check_choice("obs_mode", obs_mode, OBS_MODES)
+        _check_options(obs_mode, shaping_gamma, frame_stack)
         self.game = game
         self.reward_mode = reward_mode
         self.obs_mode = obs_mode
-        self.shaping_gamma = shaping_gamma
+        self.shaping_gamma = float(shaping_gamma)
+        # Phi = potential_scale * progress: the largest scale at which waiting never pays more
+        # than succeeding (rlsuite.envs.shaping).
+        self.potential_scale = potential_scale(self.shaping_gamma, game.shaping_horizon())
+        self.frame_stack = int(frame_stack)
         self.state = new_games(game, n)
+        size = game.frame_size
+        self.stack = None
+        if self.frame_stack > 1:
+            self.stack = np.zeros((n, size, size, 3 * self.frame_stack), dtype=np.uint8)
 
     def observation_space(self) -> spaces.Space:
         if self.obs_mode == "pixels":
             size = self.game.frame_size
-            return spaces.Box(0, 255, (size, size, 3), dtype=np.uint8)
+            return spaces.Box(0, 255, (size, size, 3 * self.frame_stack), dtype=np.uint8)
         return self.game.symbolic_space()
+
+    def potential(self, state: State) -> np.ndarray:
+        """Phi(s) per game: the scaled progress, in [0, potential_scale]."""
+        return self.potential_scale * np.clip(self.game.progress(state), 0.0, 1.0)
 
     def reset_games(self, idx: np.ndarray, episode_seeds: np.ndarray) -> None:
         self.state["rng"][idx] = episode_seeds.astype(np.uint64)
         self.state["t"][idx] = 0
         self.game.reset_games(self.state, idx)
         if self.reward_mode == "shaped":
-            self.state["phi"][idx] = self.game.potential(take(self.state, idx))
+            self.state["phi"][idx] = self.potential(take(self.state, idx))
+        if self.stack is not None:
+            # A new episode's stack is its first frame, repeated. Written into a copy: the old
+            # stack may be an observation the caller still holds.
+            first = self.game.draw(take(self.state, idx))  # (k, 64, 64, 3)
+            stack = self.stack.copy()
+            stack[idx] = np.tile(first, (1, 1, 1, self.frame_stack))
+            self.stack = stack
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, Transition]:
         self.state["t"] += 1
         result = self.game.step(self.state, actions)
         reward = result.task_reward.astype(np.float64)
         if self.reward_mode == "shaped":
-            next_phi = self.game.potential(self.state)
+            next_phi = self.potential(self.state)
             reward = reward + potential_shaping(
                 self.state["phi"], next_phi, result.terminated, self.shaping_gamma
             )
-            reward = reward + event_bonus(result.events, self.game.event_bonus)
             self.state["phi"] = next_phi
+        if self.stack is not None:
+            # Drop the oldest frame, append the newest (channels-last, oldest first).
+            self.stack = np.concatenate((self.stack[..., 3:], self.game.draw(self.state)), axis=-1)
         return reward, result
 
-    def observe(self, state: State | None = None) -> np.ndarray:
-        state = self.state if state is None else state
+    def observe(self) -> np.ndarray:
+        """The observation of every game."""
+        if self.stack is not None:
+            return self.stack
         if self.obs_mode == "pixels":
-            return self.game.draw(state)
-        return self.game.symbolic(state)
+            return self.game.draw(self.state)
+        return self.game.symbolic(self.state)
+
+    def observe_games(self, idx: np.ndarray) -> np.ndarray:
+        """The observations of games `idx` (a copy), e.g. the last ones of episodes that ended."""
+        if self.stack is not None:
+            return self.stack[idx]
+        if self.obs_mode == "pixels":
+            return self.game.draw(take(self.state, idx))
+        return self.game.symbolic(take(self.state, idx))
 
 
 def _episode_seed(generator: np.random.Generator) -> np.uint64:
@@ -224,11 +294,16 @@ class GameEnv(gym.Env):
 
     Args:
         game: the Game class or its "module:Class" path (set by the registry).
-        reward_mode: "sparse" (the task reward only) or "shaped" (plus potential-based shaping
-            and the game's event bonuses). ``info["task_reward"]`` is the sparse reward either way.
+        reward_mode: "sparse" (the task reward only) or "shaped" (plus potential-based shaping,
+            see ``rlsuite.envs.shaping``). ``info["task_reward"]`` is the sparse reward either way.
         obs_mode: "symbolic" (compact float vector) or "pixels" ((64, 64, 3) uint8 frames).
         render_mode: None, "rgb_array" or "human" (a pygame window).
-        shaping_gamma: the gamma of F = gamma Phi(s') - Phi(s); match the agent's discount.
+        shaping_gamma: the gamma of F = gamma Phi(s') - Phi(s), in (0, 1]. It must be the
+            agent's discount, or the shaping changes which policy is best: ``rlsuite train``
+            passes the agent's ``gamma``. It also sets the potential's scale.
+        frame_stack: with ``obs_mode="pixels"``, observe the last K frames stacked on the channel
+            axis, oldest first: (64, 64, 3 K) uint8. A new episode starts with its first frame
+            repeated K times.
         **game_kwargs: the game's own options (grid size, rooms, ...).
     """
 
@@ -243,10 +318,11 @@ class GameEnv(gym.Env):
         obs_mode: str = "symbolic",
         render_mode: str | None = None,
         shaping_gamma: float = 0.99,
+        frame_stack: int = 1,
         **game_kwargs: Any,
     ) -> None:
         self.game = resolve_game(game, **game_kwargs)
-        self._batch = _Batch(self.game, 1, reward_mode, obs_mode, shaping_gamma)
+        self._batch = _Batch(self.game, 1, reward_mode, obs_mode, shaping_gamma, frame_stack)
         if render_mode is not None:
             _check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
         self.render_mode = render_mode
@@ -321,7 +397,11 @@ class GameVectorEnv(gym.vector.VectorEnv):
     Autoreset happens in the same step (``AutoresetMode.SAME_STEP``): for a game that ended,
     ``info["final_obs"][i]`` holds its last observation and ``info["final_info"]`` its last
     ``task_reward`` and ``is_success``; the returned observation already starts the next episode.
-    Episodes are cut at ``max_episode_steps`` with ``truncated=True``, as ``TimeLimit`` does.
+    With ``frame_stack`` K, ``info["final_obs"][i]`` is the finished episode's last K frames and
+    the returned observation the new episode's first frame, repeated K times.
+    Episodes are cut at ``max_episode_steps`` with ``truncated=True``, as ``TimeLimit`` does: on
+    the step that reaches the limit ``truncated`` is True even when the game also terminated.
+    Other arguments are those of :class:`GameEnv`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -339,12 +419,15 @@ class GameVectorEnv(gym.vector.VectorEnv):
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
         shaping_gamma: float = 0.99,
+        frame_stack: int = 1,
         **game_kwargs: Any,
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.game = resolve_game(game, **game_kwargs)
-        self._batch = _Batch(self.game, num_envs, reward_mode, obs_mode, shaping_gamma)
+        self._batch = _Batch(
+            self.game, num_envs, reward_mode, obs_mode, shaping_gamma, frame_stack
+        )
         if render_mode is not None:
             _check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
         self.render_mode = render_mode
@@ -399,7 +482,8 @@ class GameVectorEnv(gym.vector.VectorEnv):
         reward, result = self._batch.step(actions.astype(np.int64))
         terminated = result.terminated.astype(bool)
         if self.max_episode_steps is not None:
-            truncated = (self.state["t"] >= self.max_episode_steps) & ~terminated
+            # As Gymnasium's TimeLimit: the limit truncates whatever else happened on the step.
+            truncated = self.state["t"] >= self.max_episode_steps
         else:
             truncated = np.zeros(self.num_envs, dtype=bool)
         info: dict[str, Any] = {
@@ -411,7 +495,7 @@ class GameVectorEnv(gym.vector.VectorEnv):
         done = terminated | truncated
         if done.any():
             idx = np.flatnonzero(done)
-            final = self._batch.observe(take(self.state, idx))
+            final = self._batch.observe_games(idx)
             final_obs = np.empty(self.num_envs, dtype=object)
             for k, i in enumerate(idx):
                 final_obs[i] = final[k]

@@ -22,10 +22,11 @@ always holds 4 food, 2 medkits and 6 acid pools (the pools stay put for the epis
 ## Rewards
 - ``reward_mode="sparse"`` (the task): +1 on the step the time runs out with the forager alive;
   0 otherwise (dying ends the episode with nothing).
-- ``reward_mode="shaped"``: the task reward, plus the potential Phi = 0.5 * health / 100 (a full
-  stomach is closer to surviving), plus event bonuses ``food`` (+0.1), ``medkit`` (+0.1),
-  ``alive`` (+0.01 per step survived), ``idle`` (-0.01 per step without moving) and ``hazard``
-  (-0.1 per step in acid).
+- ``reward_mode="shaped"``: the task reward, plus potential-based shaping
+  ``gamma * Phi(s') - Phi(s)`` (``Phi(terminal) = 0``) with ``Phi = scale * health / 100`` (a full
+  stomach is closer to surviving: food and medkits raise it, acid and time lower it) and
+  ``scale = 0.5 / (gamma + (1 - gamma) * duration)`` (see ``rlsuite.envs.shaping``), so no
+  forager that dies scores more than one that survives.
 
 ## Termination
 Terminated with success after ``duration`` steps alive (the time left is observed, so the task is
@@ -105,13 +106,6 @@ class Forage(Game):
     """Health-gathering rules over a batch of games (see the module docstring)."""
 
     action_meanings: ClassVar[tuple[str, ...]] = ("stay", "up", "down", "left", "right")
-    event_bonus: ClassVar[dict[str, float]] = {
-        "food": 0.1,
-        "medkit": 0.1,
-        "alive": 0.01,
-        "idle": -0.01,
-        "hazard": -0.1,
-    }
     render_fps: ClassVar[int] = 10
 
     def __init__(self, duration: int = 300) -> None:
@@ -176,8 +170,11 @@ class Forage(Game):
         }
         return Transition(survived.astype(np.float64), died | survived, survived, events)
 
-    def potential(self, state: State) -> np.ndarray:
-        return 0.5 * state["health"] / MAX_HEALTH
+    def shaping_horizon(self) -> int:
+        return self.duration  # every success lasts exactly this long
+
+    def progress(self, state: State) -> np.ndarray:
+        return state["health"] / MAX_HEALTH
 
     # ---------------------------------------------------------------------------------------
     # Observations

@@ -17,13 +17,20 @@ the first alien it meets. Clear the wave before the aliens land, and dodge the b
   bomb first (falling, column relative to the cannon, row); lives left. Columns and rows are
   divided by 15, so every entry lies in [-1, 1].
 - ``obs_mode="pixels"``: ``Box(0, 255, (64, 64, 3), uint8)``: green aliens, the red cannon,
-  a white bullet, orange bombs, and one red mark per life in the top-left corner.
+  a white bullet, orange bombs, and one red mark per life in the top-left corner. A one-pixel
+  line in the top-right corner shows what the rules need and a still picture would not: the
+  marching direction (a green dash in the left or right half of pixels 40-47) and the march clock
+  (which of four white dashes in pixels 48-63 is lit: steps since the formation last moved).
 
 ## Rewards
 - ``reward_mode="sparse"`` (the task): +1 when the last alien dies, -1 when the cannon loses its
   last life or an alien reaches the row above it; 0 on every other step.
-- ``reward_mode="shaped"``: the task reward plus event bonuses ``kill`` (+0.05 per alien shot)
-  and ``hit`` (-0.3 per life lost). The potential is 0: the events already point the way.
+- ``reward_mode="shaped"``: the task reward, plus potential-based shaping
+  ``gamma * Phi(s') - Phi(s)`` (``Phi(terminal) = 0``) with ``Phi = scale * progress``,
+  ``progress = 0.8 * aliens shot / 18 + 0.2 * lives left / lives``: each alien shot raises it,
+  each life lost lowers it. ``scale = 0.5 / (gamma + (1 - gamma) * 288)`` (see
+  ``rlsuite.envs.shaping``; no wave lasts more than 288 steps), so no lost wave scores more than a
+  won one.
 
 ## Termination
 The episode ends when the wave is cleared (success) or lost. Lost also bounds its length: the
@@ -56,6 +63,12 @@ MOVE_EVERY = 4  # the formation moves once every this many steps
 BULLET_SPEED = 2  # rows per step, checked one row at a time so it never jumps over an alien
 MAX_BOMBS = 3
 BOMB_CHANCE = 0.25  # per step, when a bomb slot is free
+# The longest wave: with only its top row left, the formation lands after LANDING_ROW - START_TOP
+# steps down, each at most MAX_OFFSET + 1 marches after the last.
+LONGEST_WAVE = MOVE_EVERY * (MAX_OFFSET + 1) * (LANDING_ROW - START_TOP)
+KILL_WEIGHT = 0.8  # share of the shaping progress for aliens shot (the rest: lives left)
+MARK_ROW = CELL - 1  # pixel row of the direction and clock marks: no sprite uses it in board row 0
+DIRECTION_MARK, CLOCK_MARK = 40, 48  # first pixel column of each mark (lives end before 36)
 
 
 def _sprite(art: tuple[str, ...], name: str) -> np.ndarray:
@@ -82,7 +95,6 @@ class Invaders(Game):
     """Space Invaders rules over a batch of games (see the module docstring)."""
 
     action_meanings: ClassVar[tuple[str, ...]] = ("noop", "left", "right", "fire")
-    event_bonus: ClassVar[dict[str, float]] = {"kill": 0.05, "hit": -0.3}
     render_fps: ClassVar[int] = 12
 
     def __init__(self, lives: int = 3) -> None:
@@ -92,6 +104,13 @@ class Invaders(Game):
 
     def symbolic_space(self) -> spaces.Box:
         return spaces.Box(-1.0, 1.0, (36,), dtype=np.float32)
+
+    def shaping_horizon(self) -> int:
+        return LONGEST_WAVE
+
+    def progress(self, state: State) -> np.ndarray:
+        shot = 1.0 - state["alive"].mean(axis=(1, 2))
+        return KILL_WEIGHT * shot + (1.0 - KILL_WEIGHT) * state["lives"] / self.max_lives
 
     def new_state(self, n: int) -> State:
         ints = ("player_x", "lives", "bullet_x", "bullet_y", "offset", "top", "direction")
@@ -264,7 +283,14 @@ class Invaders(Game):
         cells[:, 0, : self.max_lives] = np.where(
             np.arange(self.max_lives) < state["lives"][:, None], LIFE_TILE, 0
         )
-        return render.tile_grid(cells, TILES)
+        frames = render.tile_grid(cells, TILES)
+        # The marching direction and clock, which no still picture of the board shows.
+        left = DIRECTION_MARK + CELL * (state["direction"] > 0)  # (B,) the dash's first column
+        dash = np.arange(CELL)
+        frames[games[:, None], MARK_ROW, left[:, None] + dash] = render.color("alien")
+        tick = CLOCK_MARK + CELL * (state["t"] % MOVE_EVERY)
+        frames[games[:, None], MARK_ROW, tick[:, None] + dash] = render.color("bullet")
+        return frames
 
     def status(self, state: State, i: int) -> str:
         return f"lives {state['lives'][i]}  aliens left {int(state['alive'][i].sum())}"

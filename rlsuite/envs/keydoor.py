@@ -29,10 +29,13 @@ stays); moving into the locked door with the key opens it, and the agent stays i
 
 - `reward_mode="sparse"`: +1 on reaching the goal, 0 otherwise (`info["task_reward"]`).
 - `reward_mode="shaped"`: the task reward, plus potential-based shaping
-  `gamma * Phi(s') - Phi(s)` with `Phi = -(stages left + d / (4 * size))`, where the stages are
-  key, door, goal and `d` is the walking distance to the current one (so Phi rises from about -3
-  to 0 at the goal, by a whole unit at each stage done); plus the named event bonuses
-  `{"key": 0.1, "door": 0.1}` when the key is picked up and when the door is opened.
+  `gamma * Phi(s') - Phi(s)` (`Phi(terminal) = 0`) with `Phi = scale * progress`,
+  `progress = 1 - (stages left + d / (4 * size)) / 3`, where the stages left are key and door
+  and `d` is the walking distance to the current subgoal (key, door, then goal): progress rises
+  from about 0 to 1 next to the goal, by a third at each stage done.
+  `scale = 0.5 / (gamma + (1 - gamma) * 4 * size)` (see `rlsuite.envs.shaping`: 4 * size steps
+  bound the expert's episodes), so no walk that fails to reach the goal scores more than one
+  that reaches it.
 
 ## Termination
 
@@ -65,9 +68,7 @@ class KeyDoor(Game):
     """
 
     action_meanings: ClassVar[tuple[str, ...]] = grid.MOVE_NAMES
-    event_bonus: ClassVar[dict[str, float]] = {"key": 0.1, "door": 0.1}
     render_fps: ClassVar[int] = 10
-    STAGE_WEIGHT: ClassVar[float] = 1.0  # shaping scale: Phi runs from -3 * STAGE_WEIGHT to 0
 
     def __init__(self, size: int = 8) -> None:
         if not isinstance(size, (int, np.integer)) or not MIN_SIZE <= size <= MAX_SIZE:
@@ -83,6 +84,8 @@ class KeyDoor(Game):
         self._room = np.zeros((self.size, self.size), dtype=np.int64)  # empty room, outer wall
         self._room[[0, -1], :] = grid.WALL
         self._room[:, [0, -1]] = grid.WALL
+        # Constant tables are read-only: rlsuite.envstate then leaves them out of checkpoints.
+        self._tiles.flags.writeable = self._room.flags.writeable = False
 
     # ------------------------------------------------------------------ state and level generator
     def symbolic_space(self) -> spaces.Box:
@@ -144,7 +147,10 @@ class KeyDoor(Game):
             events={"key": picks, "door": opens},
         )
 
-    def potential(self, state: State) -> np.ndarray:
+    def shaping_horizon(self) -> int:
+        return int(self.max_distance)  # the expert walks at most about 3 * size steps
+
+    def progress(self, state: State) -> np.ndarray:
         x, y = state["agent_x"], state["agent_y"]
         wall_x, door_y = state["wall_x"], state["door_y"]
         has_key, door_open = state["has_key"], state["door_open"]
@@ -156,7 +162,7 @@ class KeyDoor(Game):
         to_goal = np.where(x <= wall_x, to_door + beyond_door, (self.goal - x) + (self.goal - y))
         distance = np.where(door_open, to_goal, np.where(has_key, to_door, to_key))
         stages_left = 2 - has_key.astype(np.int64) - door_open
-        return -self.STAGE_WEIGHT * (stages_left + distance / self.max_distance)
+        return 1.0 - (stages_left + distance / self.max_distance) / 3.0
 
     # ------------------------------------------------------------------ observations
     def symbolic(self, state: State) -> np.ndarray:

@@ -31,9 +31,11 @@ action (MultiRoom's doors must be toggled open; that adds steps, not difficulty)
 
 - `reward_mode="sparse"`: +1 on reaching the goal, 0 otherwise (`info["task_reward"]`).
 - `reward_mode="shaped"`: the task reward, plus potential-based shaping
-  `gamma * Phi(s') - Phi(s)` with `Phi = -(steps to the goal) / 64` (breadth-first-search distance
-  through the doorways), plus the event bonus `{"room": 0.1}` each time the agent enters a room
-  further along the chain than any it reached before.
+  `gamma * Phi(s') - Phi(s)` (`Phi(terminal) = 0`) with `Phi = scale * progress`,
+  `progress = 1 - (steps to the goal) / (the layout's longest such walk)` (breadth-first-search
+  distances through the doorways) and `scale = 0.5 / (gamma + (1 - gamma) * 8 * n_rooms)` (see
+  `rlsuite.envs.shaping`: the expert needs at most 8 steps a room), so no walk that fails to reach
+  the goal scores more than one that reaches it.
 
 ## Termination
 
@@ -164,9 +166,7 @@ class Maze(Game):
     """
 
     action_meanings: ClassVar[tuple[str, ...]] = grid.MOVE_NAMES
-    event_bonus: ClassVar[dict[str, float]] = {"room": 0.1}
     render_fps: ClassVar[int] = 10
-    DISTANCE_SCALE: ClassVar[float] = 1.0 / 64  # Phi per step of distance to the goal
 
     def __init__(self, n_rooms: int = 4) -> None:
         if not isinstance(n_rooms, (int, np.integer)) or not 1 <= n_rooms <= MAX_ROOMS:
@@ -174,6 +174,7 @@ class Maze(Game):
         self.n_rooms = int(n_rooms)
         self.size = GRID_SIZE
         self._tiles = grid.make_tiles(grid.tile_size(self.size))
+        self._tiles.flags.writeable = False  # a constant: rlsuite.envstate leaves it out
         # View offsets, row by row: (VIEW*VIEW,) each.
         dy, dx = np.mgrid[-PAD : PAD + 1, -PAD : PAD + 1]
         self._view_dy, self._view_dx = dy.ravel(), dx.ravel()
@@ -188,6 +189,7 @@ class Maze(Game):
             "cells": np.full((n, padded, padded), grid.WALL, dtype=np.int8),  # walls around
             "room_of": np.full((n, padded, padded), -1, dtype=np.int8),
             "dist": np.full((n, padded, padded), FAR, dtype=np.int32),  # steps to the goal
+            "dist_max": np.ones(n, dtype=np.int64),  # the longest of those walks in the layout
             "agent_x": np.zeros(n, dtype=np.int64),
             "agent_y": np.zeros(n, dtype=np.int64),
             "goal_x": np.zeros(n, dtype=np.int64),
@@ -208,6 +210,7 @@ class Maze(Game):
             state["cells"][i, inside, inside] = cells
             state["room_of"][i, inside, inside] = room_of
             state["dist"][i, inside, inside] = np.where(dist < 0, FAR, dist)
+            state["dist_max"][i] = max(int(dist.max()), 1)
             state["agent_x"][i], state["agent_y"][i] = ax, ay
             state["goal_x"][i], state["goal_y"][i] = gx, gy
         state["best_room"][idx] = 0
@@ -232,10 +235,13 @@ class Maze(Game):
             events={"room": new_room},
         )
 
-    def potential(self, state: State) -> np.ndarray:
+    def shaping_horizon(self) -> int:
+        return 8 * self.n_rooms  # the expert needs at most 12, 24 and 33 steps for 2, 4, 6 rooms
+
+    def progress(self, state: State) -> np.ndarray:
         games = np.arange(len(state["agent_x"]))
         steps = state["dist"][games, state["agent_y"] + PAD, state["agent_x"] + PAD]
-        return -self.DISTANCE_SCALE * steps
+        return 1.0 - steps / state["dist_max"]
 
     # ------------------------------------------------------------------ observations
     def symbolic(self, state: State) -> np.ndarray:

@@ -18,17 +18,20 @@ px per step. Traffic drives at 1.25 to 2.0 px per step.
   own speed step / 4, distance / finish; then for every lane (left to right) the nearest car ahead
   (distance / 56, 1 = none in sight; its speed minus yours / 2, 0 = none) and behind (same).
 - `obs_mode="pixels"`: `Box(0, 255, (64, 64, 3), uint8)`: the road around your car, with a yellow
-  speed bar in the left verge and a green progress bar in the right verge.
+  speed bar in the left verge and a green progress bar in the right verge. A traffic car's
+  windscreen shows its speed, from dark grey (1 px per step) to white (2 px per step) in 16
+  shades, so a picture holds what the rules need to move the traffic.
 
 ## Rewards
 - `reward_mode="sparse"` (the task reward, always in `info["task_reward"]`): +1 on the step that
   reaches the finish line without a crash, 0 otherwise.
-- `reward_mode="shaped"`: the task reward, plus potential-based shaping with Phi = -(share of the
-  road still to drive), so progress pays as it happens, plus event bonuses: `overtake` +0.02
-  per car you passed (minus one per car that passed you, so it cannot be farmed), `near_miss` -0.02
-  per step and car within 4 px of your bumper in your lane, `crash` -1 (it outweighs the shaping's
-  jump to Phi = 0 at any terminal state). Over 20 seeds the expert's shaped return is about 5.5,
-  random play's about 0.6.
+- `reward_mode="shaped"`: the task reward, plus potential-based shaping
+  `gamma * Phi(s') - Phi(s)` (`Phi(terminal) = 0`) with `Phi = scale * (share of the road
+  driven)`, so progress pays as it happens and a crash forfeits it, and
+  `scale = 0.5 / (gamma + (1 - gamma) * 1000)` (see `rlsuite.envs.shaping`: every finish within
+  the 1000-step time limit then beats every crash and every drive that never finishes, by at least
+  0.5). At gamma = 0.99 the expert's shaped return is about 0.95, a car that crashes at once
+  scores 0 and one that drives on without finishing scores below 0.
 
 ## Termination
 Terminated on a crash (failure) or on reaching the finish (success, `info["is_success"]`).
@@ -61,6 +64,8 @@ NEAR_MISS = 4.0  # bumper-to-bumper px that count as a near miss
 SPAWN_DY, SPAWN_ZONE = 56.0, 20.0  # new cars appear just above the screen, one lane-slot apart
 DESPAWN_AHEAD, DESPAWN_BEHIND = 72.0, -24.0  # cars this far away leave the game
 VIEW = 56.0  # how far ahead/behind the symbolic observation sees
+SLOWEST_FINISH = 1000  # steps: the registered time limit, within which the expert always finishes
+SPEED_SHADES = 16  # windscreen shades of traffic speeds, SPEEDS[0] (darkest) to TRAFFIC_SPEED[1]
 EGO_TOP = 44  # screen row of our car's front: 44 px of road ahead in view, 10 behind
 
 
@@ -74,7 +79,6 @@ class Racer(Game):
         "faster",
         "slower",
     )
-    event_bonus: ClassVar[dict[str, float]] = {"overtake": 0.02, "near_miss": -0.02, "crash": -1.0}
     render_fps: ClassVar[int] = 15
 
     def __init__(self, n_lanes: int = 5, traffic: str = "normal") -> None:
@@ -86,12 +90,9 @@ class Racer(Game):
         self.spawn_prob = SPAWN_PROB[traffic]
         self.road_left = (self.frame_size - n_lanes * LANE_W) // 2
         self._backgrounds = self._backgrounds_table()
-        # car sprites seen from above, windscreen at the front: traffic, us, us after a crash
-        self._sprites = np.zeros((3, CAR_LEN, CAR_W * 3), dtype=np.uint8)  # rows of RGB bytes
-        for s, name in enumerate(("car", "agent", "bomb")):
-            sprite = np.broadcast_to(render.color(name), (CAR_LEN, CAR_W, 3)).copy()
-            sprite[2:4, 1:-1] = render.color("background")
-            self._sprites[s] = sprite.reshape(CAR_LEN, CAR_W * 3)
+        self._sprites = self._sprite_table()
+        # Constant tables are read-only: rlsuite.envstate then leaves them out of checkpoints.
+        self._backgrounds.flags.writeable = self._sprites.flags.writeable = False
 
     # ---------------------------------------------------------------------------------- state
     def symbolic_space(self) -> spaces.Box:
@@ -208,11 +209,11 @@ class Racer(Game):
         state["car_dy"][games, slot] = SPAWN_DY
         state["car_speed"][games, slot] = np.interp(u_speed[games], (0, 1), TRAFFIC_SPEED)
 
-    def potential(self, state: State) -> np.ndarray:
-        # Minus the share of the road still to drive: 0 at the finish, as at every terminal state
-        # (see shaping.potential_shaping), so finishing is never taxed; a crash jumps to 0 too,
-        # which the crash event's -1 more than cancels.
-        return np.minimum(state["distance"] / FINISH, 1.0) - 1.0
+    def shaping_horizon(self) -> int:
+        return SLOWEST_FINISH
+
+    def progress(self, state: State) -> np.ndarray:
+        return np.minimum(state["distance"] / FINISH, 1.0)
 
     # ---------------------------------------------------------------------------------- views
     def nearest_per_lane(self, state: State) -> tuple[np.ndarray, ...]:
@@ -276,6 +277,21 @@ class Racer(Game):
             )
         return table
 
+    @staticmethod
+    def _sprite_table() -> np.ndarray:
+        """(2 + SPEED_SHADES, CAR_LEN, CAR_W * 3) car sprites seen from above, as rows of RGB
+        bytes, windscreen at the front: us, us after a crash, then traffic with its windscreen
+        shaded by its speed (a still picture would not show the speed otherwise)."""
+        shades = np.linspace(70, 255, SPEED_SHADES).astype(np.uint8)
+        bodies = ["agent", "bomb"] + ["car"] * SPEED_SHADES
+        screens = [render.color("background")] * 2 + [np.full(3, v, np.uint8) for v in shades]
+        sprites = np.zeros((len(bodies), CAR_LEN, CAR_W * 3), dtype=np.uint8)
+        for s, (body, screen) in enumerate(zip(bodies, screens, strict=True)):
+            sprite = np.broadcast_to(render.color(body), (CAR_LEN, CAR_W, 3)).copy()
+            sprite[2:4, 1:-1] = screen
+            sprites[s] = sprite.reshape(CAR_LEN, CAR_W * 3)
+        return sprites
+
     def draw(self, state: State) -> np.ndarray:
         phase = np.floor(state["distance"]).astype(np.int64) % 8
         progress = np.floor(15.99 * np.minimum(state["distance"] / FINISH, 1.0)).astype(np.int64)
@@ -298,7 +314,10 @@ class Racer(Game):
         lane = np.concatenate([state["car_lane"][g, k], state["lane"]])
         top = EGO_TOP - np.round(state["car_dy"][g, k]).astype(np.int64)
         top = np.concatenate([top, np.full(B, EGO_TOP)])
-        sprite = np.concatenate([np.zeros(len(k), np.int64), 1 + state["crashed"]])
+        low, high = SPEEDS[0], TRAFFIC_SPEED[1]
+        shade = np.round((state["car_speed"][g, k] - low) / (high - low) * (SPEED_SHADES - 1))
+        shade = np.clip(shade, 0, SPEED_SHADES - 1)
+        sprite = np.concatenate([2 + shade.astype(np.int64), state["crashed"].astype(np.int64)])
         g = np.concatenate([g, np.arange(B)])  # our car last: it wins where sprites overlap
         rows = top[:, None] + np.arange(CAR_LEN)  # (K, CAR_LEN) frame row of each sprite row
         car, r = np.nonzero((rows >= 0) & (rows < size))  # the sprite rows inside the frame

@@ -1,23 +1,45 @@
-"""Reward shaping that leaves the optimal policy alone.
+"""Reward shaping that leaves the optimal policy alone, and ranks policies as the task does.
 
 The lecture's reward shaping ("望梅止渴"): add rewards that guide the agent toward the sparse goal.
 Done carelessly, the agent learns to farm the extra reward instead of finishing the task. Ng, Harada
 and Russell (1999, "Policy invariance under reward transformations", Theorem 1) show that a bonus of
 the form
 
-    F(s, s') = gamma * Phi(s') - Phi(s)
+    F(s, s') = gamma * Phi(s') - Phi(s),   Phi(terminal) = 0,
 
-for any potential Phi over states changes no optimal policy. Our games add it to the sparse task
-reward, together with small named event bonuses (the lecture's "picked up supplies +, idle -"),
-which are the game designer's domain knowledge and are reported separately so their effect can be
-measured against the sparse reward in ``info["task_reward"]``.
+for any potential Phi over states changes no optimal policy, provided gamma is the agent's own
+discount. Our games add nothing else to the sparse task reward: no event bonuses, which would
+change what is optimal. Every game writes its potential as ``Phi = scale * progress`` with
+``progress`` in [0, 1] (how far the state is along the way to success).
+
+Why Phi >= 0, and why the scale depends on gamma. The agent maximises the *discounted* sum, where
+F telescopes to ``-Phi(s_0)`` (plus ``gamma^T Phi(s_T)`` when a time limit cuts the episode). A user
+reads the *undiscounted* episode return, in which F does not telescope::
+
+    sum_t F_t = gamma Phi(s_T) [cut by the time limit] - Phi(s_0) - (1 - gamma) sum_{0<t<T} Phi(s_t)
+
+With Phi <= 0 every step of waiting would earn ``(1 - gamma) |Phi|``: a car that never finishes
+out-scored the one that does. With ``0 <= Phi <= scale`` waiting costs instead, and:
+
+- an episode that fails (task reward <= 0) scores at most ``gamma * scale - Phi(s_0)``;
+- an episode that succeeds (task reward +1) within ``horizon`` steps scores at least
+  ``1 - Phi(s_0) - (1 - gamma) * horizon * scale``.
+
+:func:`potential_scale` picks ``scale = 0.5 / (gamma + (1 - gamma) * horizon)``, so from any start
+state every success within ``horizon`` steps beats every failure by at least 0.5 (the games choose
+``horizon`` so that their scripted expert's episodes fit, which the tests check).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
+
+
+def potential_scale(gamma: float, horizon: int) -> float:
+    """The largest Phi (``Phi = scale * progress``) that keeps shaping from ranking a failure
+    above a success of at most `horizon` steps (see the module docstring): at gamma = 1 it is
+    0.5, and it shrinks as the cost of waiting, ``(1 - gamma) * horizon``, grows."""
+    return 0.5 / (gamma + (1.0 - gamma) * horizon)
 
 
 def potential_shaping(
@@ -25,18 +47,10 @@ def potential_shaping(
 ) -> np.ndarray:
     """F = gamma * Phi(s') - Phi(s), batched, with Phi(terminal) = 0.
 
-    Taking the potential of a terminal state as zero keeps the sum of F over an episode equal to
-    -Phi(s_0) whatever the agent does, which is what makes the optimal policy unchanged in episodic
-    tasks (a time-limit truncation is not terminal: Phi(s') is kept there).
+    Taking the potential of a terminal state as zero makes the discounted sum of F over an
+    episode equal to -Phi(s_0) whatever the agent does, which is what keeps the optimal policy
+    unchanged in episodic tasks. A time-limit truncation is not terminal: Phi(s') is kept there
+    (the sum is then ``gamma^T Phi(s_T) - Phi(s_0)``), as the agent bootstraps from V(s_T).
     """
     next_potential = np.where(terminated, 0.0, next_potential)
     return gamma * next_potential - potential
-
-
-def event_bonus(events: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    """Sum of weight * count over the game's named events (e.g. ``{"food": 1, "idle": 1}``)."""
-    total = 0.0
-    for name, weight in weights.items():
-        if name in events:
-            total = total + weight * events[name]
-    return np.asarray(total, dtype=np.float64)

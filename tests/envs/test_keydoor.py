@@ -7,6 +7,7 @@ import pytest
 import rlsuite  # noqa: F401  (registers the games)
 from rlsuite.envs import grid
 from rlsuite.envs.keydoor import KeyDoor
+from rlsuite.envs.shaping import potential_scale
 
 RIGHT, DOWN, LEFT, UP = range(4)
 
@@ -56,7 +57,7 @@ def test_locked_door_blocks_without_key_and_the_key_opens_it():
     assert agent(env) == (4, 3)
 
 
-def test_key_pickup_and_door_opening_are_rewarded_events_in_shaped_mode_only():
+def test_key_pickup_raises_the_potential_in_shaped_mode_only():
     sparse, shaped = make_env(), make_env(reward_mode="shaped")
     for env in (sparse, shaped):
         place(env, wall_x=4, door_y=3, key_x=2, key_y=3, agent_x=3, agent_y=3)
@@ -66,7 +67,9 @@ def test_key_pickup_and_door_opening_are_rewarded_events_in_shaped_mode_only():
         assert env.unwrapped.state["has_key"][0] and info["task_reward"] == 0.0
         rewards[env.unwrapped.reward_mode] = reward
     assert rewards["sparse"] == 0.0
-    assert rewards["shaped"] > KeyDoor.event_bonus["key"]  # the bonus plus a potential step up
+    # A stage done is a third of the potential's range (Phi = scale * progress).
+    scale = potential_scale(0.99, KeyDoor(8).shaping_horizon())
+    assert rewards["shaped"] > 0.3 * scale
 
 
 def test_reaching_the_goal_ends_the_episode_with_success_and_reward_one():
