@@ -207,3 +207,27 @@ def test_statistics_stay_frozen_in_evaluation_and_predict_uses_them(toy_envs):
     logits, _ = agent.policy.heads_numpy(normalised)
     np.testing.assert_array_equal(agent.predict(obs, deterministic=True), logits.argmax(axis=1))
     assert_same_statistics(statistics(agent), before)
+
+
+def test_rlsuite_train_and_resume_keep_the_statistics(tmp_path):
+    """`rlsuite train` to 512 steps, `--resume` to 1024: the checkpoint's statistics equal those
+    of one uninterrupted run to 1024 (saved, restored, and counted once per env step)."""
+    from rlsuite.cli import main
+
+    def statistics_in(run_dir) -> dict:
+        checkpoint = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
+        return checkpoint["agent"]["normalization"]
+
+    args = ["train", "CartPole-v1", "--agent", "ppo", "--seed", "1", "--no-progress"]
+    args += ["--set", "normalize_obs=true", "--set", "normalize_reward=true"]
+    args += ["--set", "lr_schedule=constant", "--set", "n_steps=32"]
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert main([*args, "--steps", "1024", "--run-dir", str(whole)]) == 0
+    assert main([*args, "--steps", "512", "--run-dir", str(resumed)]) == 0
+    assert statistics_in(resumed)["obs"]["stats"]["count"] == 512
+    assert main(["train", "--resume", str(resumed), "--steps", "1024", "--no-progress"]) == 0
+    for part in ("obs", "reward"):
+        ours, theirs = statistics_in(resumed)[part]["stats"], statistics_in(whole)[part]["stats"]
+        assert ours["count"] == theirs["count"] > 0
+        assert torch.equal(ours["mean"], theirs["mean"])
+        assert torch.equal(ours["var"], theirs["var"])
