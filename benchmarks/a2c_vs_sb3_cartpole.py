@@ -35,7 +35,7 @@ def rlsuite_steps_per_second(steps: int, seed: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as log_dir:
         # TensorBoard logging included, as `rlsuite train` writes it (SB3 keeps its default).
         logger = Logger(log_dir)
-        agent = make_agent("a2c", envs, {"n_envs": 8, "n_steps": 5}, seed=seed, logger=logger)
+        agent = make_agent("a2c", envs, {"n_steps": 5}, seed=seed, logger=logger)
         wall, cpu = time.perf_counter(), time.process_time()
         agent.learn(steps)
         result = steps_per_second(agent.num_steps, wall, cpu)

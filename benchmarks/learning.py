@@ -1,6 +1,6 @@
 """Do the agents learn? Each agent, default Config, on a task nobody here wrote.
 
-- reinforce, actor-critic, ppo: CartPole-v1 within their ``Config.default_steps``, target eval
+- reinforce, actor-critic, ppo: CartPole-v1 within their ``default_steps``, target eval
   mean >= 475;
 - a2c: Acrobot-v1 within 500k steps, target eval mean >= -100.
 
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import torch
 
 from rlsuite.agents import AGENTS, evaluate, make_agent
-from rlsuite.agents.common.evaluate import make_vec_env
+from rlsuite.config import RunConfig
+from rlsuite.vector import make_vector_env
 
 
 @dataclass(frozen=True)
@@ -34,21 +35,21 @@ class Row:
 
 
 ROWS = [
-    Row("reinforce", "CartPole-v1", AGENTS["reinforce"].Config().default_steps, 475.0),
-    Row("actor-critic", "CartPole-v1", AGENTS["actor-critic"].Config().default_steps, 475.0),
-    Row("ppo", "CartPole-v1", AGENTS["ppo"].Config().default_steps, 475.0),
+    Row("reinforce", "CartPole-v1", AGENTS["reinforce"].default_steps, 475.0),
+    Row("actor-critic", "CartPole-v1", AGENTS["actor-critic"].default_steps, 475.0),
+    Row("ppo", "CartPole-v1", AGENTS["ppo"].default_steps, 475.0),
     Row("a2c", "Acrobot-v1", 500_000, -100.0),
 ]
 
 
 def run(row: Row, seed: int) -> tuple[float, float]:
     """Train one agent, return (deterministic eval mean return, training seconds)."""
-    envs = make_vec_env(row.env_id, AGENTS[row.agent].Config().n_envs)
+    envs = make_vector_env(row.env_id, RunConfig(row.env_id, row.agent, row.steps).n_envs)
     agent = make_agent(row.agent, envs, {}, seed=seed)
     start = time.perf_counter()
     agent.learn(row.steps)
     seconds = time.perf_counter() - start
-    eval_envs = make_vec_env(row.env_id, 4)
+    eval_envs = make_vector_env(row.env_id, 4)
     result = evaluate(agent, eval_envs, episodes=20, deterministic=True, seed=10_000 + seed)
     return result["mean_return"], seconds
 

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from rlsuite import __version__, playback, runs
-from rlsuite.runs import RlsuiteError
+from rlsuite import __version__, config, playback, runs
+from rlsuite.errors import RlsuiteError
 
 DEFAULT_ENV_ID = "CartPole-v1"  # what `rlsuite train` trains on with no ENV_ID
 DEFAULT_AGENT = "ppo"  # and with which agent, when --agent is not given
@@ -66,20 +66,21 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--agent",
         metavar="NAME",
-        help=f"agent to train (default: {DEFAULT_AGENT}); `rlsuite agents` lists them",
+        help=f"agent to train, in any case (default: {DEFAULT_AGENT}); `rlsuite agents` lists them",
     )
     p.add_argument(
         "--steps",
         type=count,
         metavar="N",
-        help="total environment steps, all parallel envs together; 1e6 works "
-        "(default: the agent's default_steps; with --resume: the total to reach)",
+        help="total environment steps, all parallel envs together; 1e6 works; training stops "
+        "after the update that reaches it (default: the agent's default_steps; with --resume: "
+        "the total to reach)",
     )
     p.add_argument(
         "--n-envs",
         type=int,
         metavar="K",
-        help="parallel environments in the vector env (default: the agent's n_envs)",
+        help="parallel environments in the vector env (default 8)",
     )
     p.add_argument(
         "--seed", type=int, metavar="S", help="random seed of envs and agent (default 0)"
@@ -103,8 +104,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="override a setting: any field of the agent's Config (e.g. "
-        "learning_rate=3e-4, hidden_sizes=64,64) or a run setting: vec=sync|async|"
-        "vector_entry_point, eval_episodes, checkpoint_every (0: only last.pt)",
+        "learning_rate=3e-4, hidden_sizes=64,64) or a run setting: vec=auto|sync|async|"
+        "vector_entry_point, eval_episodes, checkpoint_every (0: only last.pt), torch_threads; "
+        "every value is checked before anything is written",
     )
     add_env_kwargs_argument(p)
     p.add_argument(
@@ -180,7 +182,7 @@ def run_train(args: argparse.Namespace) -> int:
             )
         result = runs.resume(args.resume, steps=args.steps, progress=progress)
     else:
-        config = runs.resolve_config(
+        run_config = config.resolve_config(
             args.env_id,
             args.agent,
             steps=args.steps,
@@ -195,7 +197,7 @@ def run_train(args: argparse.Namespace) -> int:
             default_env_id=DEFAULT_ENV_ID,
             default_agent=DEFAULT_AGENT,
         )
-        result = runs.train(config, args.run_dir, force=args.force, progress=progress)
+        result = runs.train(run_config, args.run_dir, force=args.force, progress=progress)
     print(runs.describe_run(result))
     return result.exit_code
 
@@ -333,12 +335,12 @@ def add_play_arguments(p: argparse.ArgumentParser) -> None:
 
 def _game_request(args: argparse.Namespace) -> dict:
     """Check the id and the record path before a window opens, so no play is wasted."""
-    runs.check_env_id(args.env_id)
+    config.check_env_id(args.env_id)
     if args.record is not None and not args.record.endswith(".npz"):
         raise RlsuiteError(f"--record writes a .npz demonstration file, got {args.record!r}")
     if args.episodes <= 0:
         raise RlsuiteError(f"--episodes must be positive, got {args.episodes}")
-    return runs.parse_pairs(args.env_kwargs, "--env-kwargs")
+    return config.parse_pairs(args.env_kwargs, "--env-kwargs")
 
 
 def run_play(args: argparse.Namespace) -> int:

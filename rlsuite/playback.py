@@ -17,21 +17,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlsuite.checkpoints import find_checkpoint, load_checkpoint
+from rlsuite.config import RunConfig, check_env_id, import_modules
 from rlsuite.envs.render import Window, display_scale, with_hud, write_video
-from rlsuite.runs import (
-    EVAL_SEED_OFFSET,
-    RlsuiteError,
-    RunConfig,
-    _one_line,
-    _plain_numbers,
-    build_agent,
-    check_env_id,
-    find_checkpoint,
-    import_modules,
-    load_checkpoint,
-    make_render_env,
-    make_vector_env,
-)
+from rlsuite.errors import RlsuiteError, one_line
+from rlsuite.runs import EVAL_SEED_OFFSET, _plain_numbers, build_agent, run_envs
+from rlsuite.vector import make_render_env
 
 
 def load_run(target: str | Path, num_envs: int = 1):
@@ -46,13 +37,13 @@ def load_run(target: str | Path, num_envs: int = 1):
     import_modules(config.imports)
     check_env_id(config.env_id)
     local = dataclasses.replace(config, vec="sync" if config.vec == "async" else config.vec)
-    envs = make_vector_env(local, num_envs)
+    envs = run_envs(local, num_envs)
     agent = build_agent(config, envs)
     try:
         agent.load_state_dict(checkpoint["agent"])
     except Exception as exc:
         envs.close()
-        raise RlsuiteError(f"checkpoint {path} does not fit its agent: {_one_line(exc)}") from None
+        raise RlsuiteError(f"checkpoint {path} does not fit its agent: {one_line(exc)}") from None
     return agent, envs, config, path
 
 
@@ -123,7 +114,7 @@ def watch_run(
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     agent, envs, config, _ = load_run(target)
     envs.close()  # the agent acts on one rendering env below
-    env = make_render_env(config)
+    env = make_render_env(config.env_id, config.wrappers, **config.env_kwargs)
     fps = fps or env.metadata.get("render_fps") or 30
     seed = config.seed + EVAL_SEED_OFFSET if seed is None else seed
     window = None if record is not None else Window(f"rlsuite watch {config.env_id}", fps=fps)
@@ -148,7 +139,7 @@ def watch_run(
         try:
             written = write_video(record, frames, fps)
         except (OSError, ValueError) as exc:
-            raise RlsuiteError(f"cannot record to {record}: {_one_line(exc)}") from None
+            raise RlsuiteError(f"cannot record to {record}: {one_line(exc)}") from None
         report(f"recorded {len(frames)} frames to {written}")
     return results
 
@@ -181,7 +172,7 @@ def _display_errors_as_hints() -> Iterator[None]:
         if not type(exc).__module__.startswith("pygame"):
             raise
         hint = "set SDL_VIDEODRIVER=dummy to record without a display"
-        raise RlsuiteError(f"cannot draw or show frames ({_one_line(exc)}); {hint}") from None
+        raise RlsuiteError(f"cannot draw or show frames ({one_line(exc)}); {hint}") from None
 
 
 # ================================================================================================
@@ -211,7 +202,7 @@ def list_envs(contains: str | None = None, everything: bool = False) -> Iterator
                 env = gym.make(env_id)
         except Exception as exc:
             if everything:
-                yield env_id, f"unavailable: {_one_line(exc)}", "-", "-"
+                yield env_id, f"unavailable: {one_line(exc)}", "-", "-"
             continue
         modes = getattr(env.unwrapped, "reward_modes", None)  # rlsuite's games declare theirs
         row = (env_id, _describe_space(env.observation_space), _describe_space(env.action_space))

@@ -1,4 +1,4 @@
-"""Run folders: the resolved config, checkpoints (atomic, safe to load), training and resume.
+"""Run folders and the training loop: ``rlsuite train`` and ``rlsuite train --resume``.
 
 What ``rlsuite train`` leaves on disk::
 
@@ -8,38 +8,25 @@ What ``rlsuite train`` leaves on disk::
         checkpoints/     step_<N>.pt every `checkpoint_every` steps, last.pt, best.pt
         summary.json     written when training stops: steps, status, evaluations
 
-A checkpoint is one ``torch.save`` of tensors and python builtins only, so it loads with
-``torch.load(path, weights_only=True)``: nothing in the file can execute code. It holds the agent's
-``state_dict()`` (weights, optimizer, counters, RNG states, logger window), the vector env's own
-state (captured generically, see :mod:`rlsuite.envstate`), the resolved config and a format
-version. It is written to a temporary file in the same folder and renamed over the old one, so a
-crash never leaves a half-written ``last.pt``.
-
-Every user mistake becomes one :class:`RlsuiteError` with a one-line message; the CLI prints it
-as ``rlsuite: error: ...`` and exits with status 2.
+The config is resolved and checked before this module is called (:mod:`rlsuite.config`), and
+the checkpoints' format lives in :mod:`rlsuite.checkpoints`. A run that fails before its first
+checkpoint leaves no folder behind: there would be nothing to resume.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import importlib
-import io
 import json
-import os
-import pickle
 import shlex
 import shutil
 import signal
 import sys
-import types
-import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -48,397 +35,22 @@ import yaml
 
 from rlsuite import __version__
 from rlsuite import logger as tags
-from rlsuite.envstate import capture_env_state, restore_env_state
+from rlsuite.checkpoints import (
+    checkpoint_payload,
+    find_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from rlsuite.config import RunConfig, import_modules
+from rlsuite.envstate import restore_env_state
+from rlsuite.errors import ConfigError, RlsuiteError, warn
 from rlsuite.logger import Logger
+from rlsuite.vector import make_vector_env
 
-CHECKPOINT_FORMAT = "rlsuite-checkpoint"
-CHECKPOINT_VERSION = 1
+__all__ = ["RlsuiteError", "TrainResult", "build_agent", "describe_run", "resume", "train"]
+
 EVAL_SEED_OFFSET = 10_000  # evaluation episodes are seeded apart from the training ones
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # the shell's 128 + signal number
-
-
-class RlsuiteError(Exception):
-    """A mistake in the user's input or files: shown as one line, never as a traceback."""
-
-
-# ================================================================================================
-# The resolved config
-# ================================================================================================
-
-VecMode = Literal["auto", "sync", "async", "vector_entry_point"]
-
-# Run-level settings that `--set key=value` accepts besides the agent Config's fields.
-RUN_SETTINGS: dict[str, Any] = {
-    "seed": int,
-    "steps": int | None,
-    "vec": VecMode,
-    "eval_every": int | None,
-    "eval_episodes": int,
-    "checkpoint_every": int | None,
-}
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines a training run; saved as the run folder's ``config.yaml``."""
-
-    env_id: str
-    agent: str
-    seed: int = 0
-    steps: int = 0  # total training budget in environment steps (all sub-envs together)
-    vec: str = "sync"  # gymnasium.make_vec mode: sync, async or vector_entry_point
-    env_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the env constructor
-    wrappers: tuple[str, ...] = ()  # "module:Class" Gymnasium wrappers, applied in order
-    imports: tuple[str, ...] = ()  # modules imported first (they register more env ids)
-    eval_every: int = 0  # evaluate every this many env steps (0: never)
-    eval_episodes: int = 10  # episodes per evaluation
-    checkpoint_every: int = 0  # write step_<N>.pt every this many env steps (0: only last.pt)
-    agent_config: dict[str, Any] = field(default_factory=dict)  # the agent Config's fields
-
-    @property
-    def n_envs(self) -> int:
-        return int(self.agent_config["n_envs"])
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain lists/dicts/scalars: what config.yaml and checkpoints hold."""
-        return _plain(dataclasses.asdict(self))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        """The inverse of `to_dict` (e.g. from a checkpoint)."""
-        _check_keys(data, CONFIG_KEYS, "config")
-        values = dict(data)
-        values["wrappers"] = tuple(values.get("wrappers", ()))
-        values["imports"] = tuple(values.get("imports", ()))
-        return cls(**values)
-
-
-CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig))
-
-
-def resolve_config(
-    env_id: str | None = None,
-    agent: str | None = None,
-    *,
-    steps: int | None = None,
-    n_envs: int | None = None,
-    seed: int | None = None,
-    eval_every: int | None = None,
-    config_file: str | Path | None = None,
-    settings: Sequence[str] = (),
-    env_kwargs: Sequence[str] = (),
-    wrappers: Sequence[str] = (),
-    imports: Sequence[str] = (),
-    default_env_id: str = "CartPole-v1",
-    default_agent: str = "ppo",
-) -> RunConfig:
-    """Merge defaults < ``--config`` file < command-line options < ``--set`` into a RunConfig.
-
-    `settings` and `env_kwargs` are "key=value" strings. Everything is validated here, before any
-    folder is made: unknown keys, values of the wrong type, unknown env ids or agents, wrappers
-    and imports that do not load.
-    """
-    from rlsuite.agents import AGENTS, make_config
-
-    data = read_config_file(config_file) if config_file is not None else {}
-    all_imports = tuple(dict.fromkeys([*data.get("imports", ()), *imports]))
-    import_modules(all_imports)
-
-    env_id = env_id or data.get("env_id") or default_env_id
-    check_env_id(env_id)
-    agent = agent or data.get("agent") or default_agent
-    if agent not in AGENTS:
-        raise RlsuiteError(f"unknown agent {agent!r}; agents: {', '.join(AGENTS)}")
-
-    # Run-level values: file, then the dedicated options, then --set.
-    run: dict[str, Any] = {"seed": 0, "steps": None, "vec": "auto", "eval_every": None}
-    run.update({"eval_episodes": 10, "checkpoint_every": None})
-    for key in RUN_SETTINGS:
-        if key in data:
-            run[key] = coerce(data[key], RUN_SETTINGS[key], key)
-    cli = {"steps": steps, "seed": seed, "eval_every": eval_every}
-    run.update({k: v for k, v in cli.items() if v is not None})
-
-    agent_values = dict(data.get("agent_config") or {})
-    if n_envs is not None:
-        agent_values["n_envs"] = n_envs
-    agent_fields = [f.name for f in dataclasses.fields(AGENTS[agent].Config)]
-    for key, value in parse_pairs(settings, "--set", parse_values=False).items():
-        if key in RUN_SETTINGS:
-            run[key] = coerce(value, RUN_SETTINGS[key], key)
-        elif key in agent_fields:
-            agent_values[key] = value
-        else:
-            valid = ", ".join([*RUN_SETTINGS, *agent_fields])
-            raise RlsuiteError(f"unknown setting {key!r} for agent {agent}; valid: {valid}")
-    try:
-        agent_config = make_config(agent, agent_values)
-    except ValueError as exc:
-        raise RlsuiteError(str(exc)) from None
-
-    wrapper_paths = tuple(wrappers) if wrappers else tuple(data.get("wrappers", ()))
-    for path in wrapper_paths:
-        load_wrapper(path)  # fail now, not after the run folder exists
-    total = run["steps"] if run["steps"] is not None else agent_config.default_steps
-    config = RunConfig(
-        env_id=env_id,
-        agent=agent,
-        seed=run["seed"],
-        steps=total,
-        vec=_resolve_vec(run["vec"], env_id, wrapper_paths),
-        env_kwargs={**(data.get("env_kwargs") or {}), **parse_pairs(env_kwargs, "--env-kwargs")},
-        wrappers=wrapper_paths,
-        imports=all_imports,
-        eval_every=_every(run["eval_every"], total),
-        eval_episodes=run["eval_episodes"],
-        checkpoint_every=_every(run["checkpoint_every"], total),
-        agent_config=dataclasses.asdict(agent_config),
-    )
-    _check_positive(config)
-    return config
-
-
-def _every(value: int | None, total: int) -> int:
-    """None means "ten times per run"; 0 means never."""
-    return max(total // 10, 1) if value is None else value
-
-
-def _check_positive(config: RunConfig) -> None:
-    if config.steps <= 0:
-        raise RlsuiteError(f"steps must be positive, got {config.steps}")
-    if config.n_envs <= 0:
-        raise RlsuiteError(f"n_envs must be positive, got {config.n_envs}")
-    for key in ("eval_every", "checkpoint_every"):
-        if getattr(config, key) < 0:
-            raise RlsuiteError(f"{key} must be 0 (never) or positive, got {getattr(config, key)}")
-    if config.eval_episodes <= 0:
-        raise RlsuiteError(f"eval_episodes must be positive, got {config.eval_episodes}")
-
-
-def _resolve_vec(mode: str, env_id: str, wrappers: Sequence[str]) -> str:
-    """Mode "auto": the native batched VectorEnv when the env has one and no wrappers are given."""
-    native = gym.spec(env_id).vector_entry_point is not None
-    if mode == "auto":
-        return "vector_entry_point" if native and not wrappers else "sync"
-    if mode == "vector_entry_point" and not native:
-        raise RlsuiteError(f"{env_id} registers no vector_entry_point; use vec=sync or vec=async")
-    if mode == "vector_entry_point" and wrappers:
-        raise RlsuiteError("--wrapper needs vec=sync or vec=async (a native vector env takes none)")
-    return mode
-
-
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A YAML or JSON mapping with the keys of config.yaml (read as data, never executed)."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise RlsuiteError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)  # JSON is YAML, so one reader serves both
-    except yaml.YAMLError as exc:
-        reason = str(exc).splitlines()[0]
-        raise RlsuiteError(f"config file {path} is not valid YAML/JSON: {reason}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise RlsuiteError(f"config file {path} must hold a mapping of settings")
-    _check_keys(data, CONFIG_KEYS, f"config file {path}")
-    for key in ("env_kwargs", "agent_config"):
-        if not isinstance(data.get(key) or {}, dict):
-            raise RlsuiteError(f"{key} in config file {path} must be a mapping")
-    return data
-
-
-def _check_keys(data: dict[str, Any], valid: Sequence[str], where: str) -> None:
-    unknown = [key for key in data if key not in valid]
-    if unknown:
-        raise RlsuiteError(f"unknown key {unknown[0]!r} in {where}; valid: {', '.join(valid)}")
-
-
-def parse_pairs(pairs: Sequence[str], option: str, parse_values: bool = True) -> dict[str, Any]:
-    """["a=1", "b=x"] -> {"a": 1, "b": "x"}; values read as YAML scalars when `parse_values`."""
-    result: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            hint = " (give ENV_ID before the options)" if not sep else ""
-            raise RlsuiteError(f"{option} expects key=value, got {pair!r}{hint}")
-        if parse_values:
-            try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError:
-                pass  # keep the raw string
-        result[key.strip()] = value
-    return result
-
-
-def coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Convert a command-line string or a YAML value to `annotation` (int, int | None, Literal)."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        if value is None or str(value).lower() in ("none", "null"):
-            if type(None) in args:
-                return None
-        inner = [a for a in args if a is not type(None)]
-        return coerce(value, inner[0], key)
-    if typing.get_origin(annotation) is Literal:
-        if value in args:
-            return value
-        raise RlsuiteError(f"bad value for {key}: {value!r} (expected one of {', '.join(args)})")
-    if annotation is int:
-        try:
-            number = float(value) if isinstance(value, str) else value
-            if isinstance(number, bool) or float(number) != int(number):
-                raise ValueError
-            return int(number)
-        except (TypeError, ValueError, OverflowError):
-            raise RlsuiteError(f"bad value for {key}: {value!r} (expected an integer)") from None
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """Tuples -> lists, recursively, so yaml.safe_dump can write the value."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-# ================================================================================================
-# Environments
-# ================================================================================================
-
-
-def import_modules(names: Sequence[str]) -> None:
-    """Import modules named by ``--import`` (they register env ids with Gymnasium)."""
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:
-            raise RlsuiteError(f"bad --import {name!r}: {_one_line(exc)}") from None
-
-
-def check_env_id(env_id: str) -> None:
-    """Raise with close matches when `env_id` is not registered."""
-    if env_id in gym.registry:
-        return
-    close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else "`rlsuite envs` lists them"
-    raise RlsuiteError(f"unknown environment id {env_id!r}; {hint}")
-
-
-def load_wrapper(path: str) -> Callable[[gym.Env], gym.Env]:
-    """The wrapper class named "module:Class" (e.g. gymnasium.wrappers:ClipReward)."""
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise RlsuiteError(f"bad --wrapper {path!r}: expected module:Class")
-    try:
-        wrapper = getattr(importlib.import_module(module_name), attr)
-    except Exception as exc:
-        raise RlsuiteError(f"bad --wrapper {path!r}: {_one_line(exc)}") from None
-    if isinstance(wrapper, type) and issubclass(wrapper, gym.vector.VectorWrapper):
-        raise RlsuiteError(f"bad --wrapper {path!r}: it wraps vector envs; give a gym.Wrapper")
-    if not callable(wrapper):
-        raise RlsuiteError(f"bad --wrapper {path!r}: not a class")
-    return wrapper
-
-
-def make_vector_env(config: RunConfig, num_envs: int) -> gym.vector.VectorEnv:
-    """The run's vector env: ``gym.make_vec`` in the config's mode, with its wrappers."""
-    wrappers = [load_wrapper(path) for path in config.wrappers]
-    try:
-        return gym.make_vec(
-            config.env_id,
-            num_envs=num_envs,
-            vectorization_mode=config.vec,
-            wrappers=wrappers or None,
-            **config.env_kwargs,
-        )
-    except Exception as exc:
-        raise RlsuiteError(f"cannot make environment {config.env_id}: {_one_line(exc)}") from None
-
-
-def make_render_env(config: RunConfig) -> gym.Env:
-    """One env of the run, drawing ``render_mode="rgb_array"`` frames (for watch/record)."""
-    try:
-        env = gym.make(config.env_id, render_mode="rgb_array", **config.env_kwargs)
-        for path in config.wrappers:
-            env = load_wrapper(path)(env)
-    except RlsuiteError:
-        raise
-    except Exception as exc:
-        raise RlsuiteError(f"cannot make environment {config.env_id}: {_one_line(exc)}") from None
-    return env
-
-
-# ================================================================================================
-# Checkpoints
-# ================================================================================================
-
-
-def save_checkpoint(payload: dict[str, Any], *paths: Path) -> None:
-    """Write `payload` to each path atomically: a temporary file in the same folder, then rename."""
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    data = buffer.getvalue()
-    for path in paths:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic on POSIX and Windows
-
-
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True``; missing or corrupt files raise RlsuiteError."""
-    path = Path(path)
-    if not path.is_file():
-        raise RlsuiteError(f"checkpoint not found: {path}")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "Unsupported global" not in str(exc):  # garbage bytes, not a forbidden class
-            # torch's own message suggests weights_only=False, which is exactly what not to do.
-            raise RlsuiteError(
-                f"cannot read checkpoint {path}: the file is corrupt or not a checkpoint; "
-                "use a run's checkpoints/last.pt or best.pt"
-            ) from None
-        raise RlsuiteError(
-            f"refusing to load {path}: it holds objects other than tensors and plain data "
-            "(rlsuite never runs code from a checkpoint)"
-        ) from None
-    except Exception as exc:
-        reason = _one_line(exc).split(". ")[0]  # torch's first sentence; the rest is advice
-        raise RlsuiteError(
-            f"cannot read checkpoint {path}: the file is corrupt or truncated ({reason}); "
-            "use a run's checkpoints/last.pt or best.pt"
-        ) from None
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise RlsuiteError(f"{path} is not an rlsuite checkpoint")
-    if data.get("format_version", 0) > CHECKPOINT_VERSION:
-        raise RlsuiteError(
-            f"{path} was written by a newer rlsuite (format "
-            f"{data['format_version']}); upgrade rlsuite to read it"
-        )
-    return data
-
-
-def find_checkpoint(target: str | Path, prefer: Sequence[str] = ("best", "last")) -> Path:
-    """A checkpoint file as given, or the first of `prefer` found in a run folder."""
-    target = Path(target)
-    if target.is_file():
-        return target
-    if not target.is_dir():
-        raise RlsuiteError(f"no such run folder or checkpoint: {target}")
-    for name in prefer:
-        candidate = target / "checkpoints" / f"{name}.pt"
-        if candidate.is_file():
-            return candidate
-    wanted = " or ".join(f"checkpoints/{name}.pt" for name in prefer)
-    raise RlsuiteError(f"{target} holds no {wanted}; is it a run folder?")
 
 
 # ================================================================================================
@@ -456,22 +68,45 @@ def default_run_dir(config: RunConfig, root: str | Path = "runs") -> Path:
 def _check_run_dir_free(run_dir: Path, force: bool) -> None:
     if not run_dir.exists() or (run_dir.is_dir() and not any(run_dir.iterdir())):
         return
-    if not force:
-        raise RlsuiteError(
-            f"run folder {run_dir} exists; continue it with --resume {shlex.quote(str(run_dir))} "
-            "or start it over with --force"
-        )
     if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").exists():
-        raise RlsuiteError(f"--force will not delete {run_dir}: it is not a run folder")
+        raise RlsuiteError(f"run folder {run_dir} exists and is not a run folder; choose another")
+    if force:
+        return
+    if not (run_dir / "checkpoints" / "last.pt").is_file():  # nothing to resume from
+        raise RlsuiteError(
+            f"run folder {run_dir} exists but holds no checkpoint; start it over with --force"
+        )
+    raise RlsuiteError(
+        f"run folder {run_dir} exists; continue it with --resume {shlex.quote(str(run_dir))} "
+        "or start it over with --force"
+    )
 
 
-def _create_run_dir(run_dir: Path, force: bool) -> None:
+def _create_run_dir(run_dir: Path, force: bool) -> Path | None:
+    """Make the run folder; returns the outermost folder this made (None: it existed, empty)."""
     if force and run_dir.exists():
         if run_dir.is_dir():
             shutil.rmtree(run_dir)
         else:
             run_dir.unlink()
+    created = None
+    for folder in [run_dir, *run_dir.parents]:  # the outermost missing one
+        if folder.exists():
+            break
+        created = folder
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    return created
+
+
+def _remove_failed_start(run_dir: Path, created: Path | None) -> None:
+    """Undo `_create_run_dir` for a run that wrote no checkpoint: nothing could resume it."""
+    if (run_dir / "checkpoints" / "last.pt").is_file():
+        return
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+    else:  # the folder existed, empty: leave it empty
+        for child in run_dir.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
 def write_config(run_dir: Path, config: RunConfig) -> None:
@@ -540,13 +175,22 @@ def train(
     force: bool = False,
     progress: bool = False,
 ) -> TrainResult:
-    """Start a new run in `run_dir` (default: `default_run_dir`) and train to ``config.steps``."""
+    """Start a new run in `run_dir` (default: `default_run_dir`) and train to ``config.steps``.
+
+    If training fails before the first checkpoint is written (a bad env, an error or a NaN in
+    the first updates), the folder this call made is removed again, so that starting over needs
+    no ``--force`` and nothing suggests a ``--resume`` that has nothing to resume from.
+    """
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
     _check_run_dir_free(run_dir, force)
-    session = _open_session(config, run_dir, purge_step=None)
-    _create_run_dir(run_dir, force)
-    write_config(run_dir, config)
-    return _train_loop(session, progress)
+    created = _create_run_dir(run_dir, force)
+    try:
+        session = _open_session(config, run_dir, purge_step=None)
+        write_config(run_dir, config)
+        return _train_loop(session, progress)
+    except BaseException:
+        _remove_failed_start(run_dir, created)
+        raise
 
 
 def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = False) -> TrainResult:
@@ -586,21 +230,34 @@ def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = Fa
 
 def _open_session(config: RunConfig, run_dir: Path, purge_step: int | None) -> _Session:
     """Build the envs, the eval envs, the logger and the agent of `config`."""
-    envs = make_vector_env(config, config.n_envs)
+    envs = run_envs(config, config.n_envs)
     eval_envs = None
     if config.eval_every > 0:
-        eval_envs = make_vector_env(config, min(config.n_envs, config.eval_episodes))
+        eval_envs = run_envs(config, min(config.n_envs, config.eval_episodes))
     logger = Logger(run_dir / "tb", purge_step=purge_step)
     agent = build_agent(config, envs, logger)
     return _Session(config, run_dir, envs, eval_envs, agent, logger)
 
 
+def run_envs(config: RunConfig, num_envs: int) -> gym.vector.VectorEnv:
+    """`num_envs` copies of the config's env, in its vec mode, with its wrappers and kwargs."""
+    return make_vector_env(
+        config.env_id, num_envs, config.vec, config.wrappers, **config.env_kwargs
+    )
+
+
 def build_agent(config: RunConfig, envs: gym.vector.VectorEnv, logger: Logger | None = None):
-    """The config's agent on `envs`; an action space it cannot handle raises RlsuiteError."""
+    """The config's agent on `envs`; an action space it cannot handle raises RlsuiteError.
+
+    Also sets torch's thread count to the run's `torch_threads` (small nets are fastest on one).
+    """
     from rlsuite.agents import make_agent
 
+    torch.set_num_threads(config.torch_threads)
     try:
         return make_agent(config.agent, envs, config.agent_config, seed=config.seed, logger=logger)
+    except ConfigError:  # a bad saved setting: its own message says which
+        raise
     except ValueError as exc:  # UnsupportedSpaceError, bad settings
         raise RlsuiteError(f"{config.agent} cannot train on {config.env_id}: {exc}") from None
 
@@ -610,13 +267,25 @@ def _restore_envs(session: _Session, env_state: list[dict[str, Any]] | None) -> 
     envs, agent, config = session.envs, session.agent, session.config
     if env_state is None:
         seed = config.seed + agent.num_steps
-        _warn(f"vec={config.vec} env state cannot be restored: episodes restart (seed {seed})")
+        warn(f"vec={config.vec} env state cannot be restored: episodes restart (seed {seed})")
         agent.collector.reset(seed=seed)
         return
     envs.reset(seed=config.seed)
     failed = restore_env_state(envs, env_state)
     if failed:
-        _warn(f"could not restore env attributes {', '.join(failed[:5])}; resume may differ")
+        warn(f"could not restore env attributes {', '.join(failed[:5])}; resume may differ")
+
+
+def _planned_end(agent: Any, total_steps: int) -> int:
+    """The step count training will stop at: `total_steps` rounded up to a whole update.
+
+    Agents whose updates vary in size (whole episodes) report no update size; their bar's total
+    grows at the end if the last update passes `total_steps`.
+    """
+    size = agent.steps_per_update()
+    if size is None or agent.num_steps >= total_steps:
+        return total_steps
+    return agent.num_steps + -(-(total_steps - agent.num_steps) // size) * size  # ceiling
 
 
 def _train_loop(s: _Session, progress: bool) -> TrainResult:
@@ -626,7 +295,7 @@ def _train_loop(s: _Session, progress: bool) -> TrainResult:
     from rlsuite.agents import NonFiniteLossError
 
     bar = tqdm(
-        total=s.config.steps,
+        total=_planned_end(s.agent, s.config.steps),
         initial=s.agent.num_steps,
         unit="step",
         disable=not progress,
@@ -643,10 +312,15 @@ def _train_loop(s: _Session, progress: bool) -> TrainResult:
             try:
                 s.agent.learn(s.config.steps, callback=callback)
             except NonFiniteLossError as exc:
-                _write_summary(s, "stopped: non-finite loss")
                 last = s.checkpoints / "last.pt"
-                kept = f"{last} is the last good checkpoint" if last.exists() else "no checkpoint"
-                raise RlsuiteError(f"training stopped: {exc} ({kept})") from None
+                if not last.exists():  # train() removes the folder: nothing to resume from
+                    raise RlsuiteError(
+                        f"training stopped: {exc} (before the first checkpoint; no run folder kept)"
+                    ) from None
+                _write_summary(s, "stopped: non-finite loss")
+                raise RlsuiteError(
+                    f"training stopped: {exc} ({last} is the last good checkpoint)"
+                ) from None
             if stop.signum is None:
                 status, exit_code = "finished", 0
                 if s.eval_envs is not None and s.last_eval_step != s.agent.num_steps:
@@ -655,7 +329,10 @@ def _train_loop(s: _Session, progress: bool) -> TrainResult:
                 status = "interrupted"
                 exit_code = EXIT_SIGINT if stop.signum == signal.SIGINT else EXIT_SIGTERM
             s.logger.dump(s.agent.num_steps, force=True)  # what was recorded since the last write
-            save_checkpoint(_checkpoint_payload(s), s.checkpoints / "last.pt")
+            save_checkpoint(
+                checkpoint_payload(s.config, s.agent, s.envs, s.run_state()),
+                s.checkpoints / "last.pt",
+            )
             _write_summary(s, status)
             s.logger.log_hparams(_flat_hparams(s.config), _hparam_metrics(s))
     finally:
@@ -677,9 +354,11 @@ def _after_update(s: _Session, bar) -> None:
     every = config.checkpoint_every
     if every and steps // every > s.last_checkpoint_step // every:
         s.last_checkpoint_step = steps
-        payload = _checkpoint_payload(s)
+        payload = checkpoint_payload(s.config, s.agent, s.envs, s.run_state())
         save_checkpoint(payload, s.checkpoints / f"step_{steps}.pt", s.checkpoints / "last.pt")
-    bar.update(min(steps, bar.total) - bar.n)
+    if steps > bar.total:  # whole-episode updates end wherever the last episode ends
+        bar.total = steps
+    bar.update(steps - bar.n)
     postfix = {}
     if tags.FPS in s.logger.latest:
         postfix["fps"] = f"{s.logger.latest[tags.FPS]:.0f}"
@@ -710,20 +389,9 @@ def _evaluate_and_log(s: _Session) -> None:
     s.last_eval = {"step": steps, **_plain_numbers(result)}
     if s.best_mean_return is None or result["mean_return"] > s.best_mean_return:
         s.best_mean_return = float(result["mean_return"])
-        save_checkpoint(_checkpoint_payload(s), s.checkpoints / "best.pt")
-
-
-def _checkpoint_payload(s: _Session) -> dict[str, Any]:
-    return {
-        "format": CHECKPOINT_FORMAT,
-        "format_version": CHECKPOINT_VERSION,
-        "rlsuite_version": __version__,
-        "config": s.config.to_dict(),
-        "num_steps": s.agent.num_steps,
-        "agent": s.agent.state_dict(),
-        "env_state": capture_env_state(s.envs),
-        "run_state": s.run_state(),
-    }
+        save_checkpoint(
+            checkpoint_payload(s.config, s.agent, s.envs, s.run_state()), s.checkpoints / "best.pt"
+        )
 
 
 def _write_summary(s: _Session, status: str) -> None:
@@ -803,6 +471,8 @@ def describe_run(result: TrainResult) -> str:
         f"{result.status} at {result.num_steps} steps "
         f"({result.config.agent} on {result.config.env_id}, seed {result.config.seed})",
     ]
+    if result.num_steps > result.config.steps:
+        lines[0] += f"; {result.config.steps} asked for, and training stops after a whole update"
     if result.last_eval is not None:
         lines.append(
             f"last evaluation: mean return {result.last_eval['mean_return']:.2f} "
@@ -820,23 +490,3 @@ def describe_run(result: TrainResult) -> str:
     else:
         lines.append(f"train longer: rlsuite train --resume {run} --steps {2 * result.num_steps}")
     return "\n".join(lines)
-
-
-# ================================================================================================
-# Small helpers
-# ================================================================================================
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-_warned: set[str] = set()
-
-
-def _warn(message: str) -> None:
-    """Print a warning to stderr once per message."""
-    if message not in _warned:
-        _warned.add(message)
-        sys.stderr.write(f"rlsuite: warning: {message}\n")

@@ -7,7 +7,6 @@ baseline (v3.5 / v4), A2C (v4 over parallel envs), PPO (collect once, update man
 from __future__ import annotations
 
 import dataclasses
-import typing
 from typing import Any
 
 import gymnasium as gym
@@ -18,6 +17,8 @@ from rlsuite.agents.base import Agent, NonFiniteLossError, UnsupportedSpaceError
 from rlsuite.agents.common.evaluate import evaluate
 from rlsuite.agents.ppo import PPO
 from rlsuite.agents.reinforce import Reinforce
+from rlsuite.config import RUN_SETTINGS
+from rlsuite.errors import ConfigError
 from rlsuite.logger import Logger
 
 AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (Reinforce, ActorCritic, A2C, PPO)}
@@ -27,27 +28,38 @@ __all__ = [
     "Agent",
     "NonFiniteLossError",
     "UnsupportedSpaceError",
+    "agent_class",
     "evaluate",
     "make_agent",
     "make_config",
 ]
 
 
-def make_config(name: str, overrides: dict[str, Any] | None = None) -> Any:
-    """The agent's Config with ``overrides`` applied; strings are converted to the field's type.
+def agent_class(name: str) -> type[Agent]:
+    """The agent called `name`, in any case ("PPO", "ppo"; "actor_critic" for "actor-critic")."""
+    key = name.strip().lower().replace("_", "-")
+    if key not in AGENTS:
+        raise ConfigError(f"unknown agent {name!r}; agents: {', '.join(AGENTS)}")
+    return AGENTS[key]
 
-    Raises ValueError naming the valid fields when a key is unknown.
+
+def make_config(name: str, overrides: dict[str, Any] | None = None) -> Any:
+    """The agent's Config with `overrides` applied; strings are converted to the field's type.
+
+    Raises ConfigError (a ValueError) for an unknown setting or a bad value, with a one-line
+    message such as "n_steps must be a positive integer, not 0".
     """
-    cls = _agent_class(name)
-    defaults = cls.Config()
-    fields = {f.name: f for f in dataclasses.fields(defaults)}
-    hints = typing.get_type_hints(type(defaults))
-    values = {}
-    for key, value in (overrides or {}).items():
+    cls = agent_class(name)
+    fields = [f.name for f in dataclasses.fields(cls.Config)]
+    for key in overrides or {}:
+        if key in RUN_SETTINGS:
+            raise ConfigError(
+                f"{key} is a run setting, not one of {cls.name}'s: make_agent takes the vector "
+                f"env as given (`rlsuite train --set {key}=...` sets it for a run)"
+            )
         if key not in fields:
-            raise ValueError(f"{name} has no setting {key!r}; settings: {', '.join(fields)}")
-        values[key] = _coerce(key, value, getattr(defaults, key), hints.get(key))
-    return dataclasses.replace(defaults, **values)
+            raise ConfigError(f"{cls.name} has no setting {key!r}; settings: {', '.join(fields)}")
+    return cls.Config(**(overrides or {}))
 
 
 def make_agent(
@@ -57,43 +69,5 @@ def make_agent(
     seed: int = 0,
     logger: Logger | None = None,
 ) -> Agent:
-    """Build agent ``name`` on ``envs`` with its default Config updated by ``overrides``."""
-    return _agent_class(name)(envs, make_config(name, overrides), seed=seed, logger=logger)
-
-
-def _agent_class(name: str) -> type[Agent]:
-    if name not in AGENTS:
-        raise ValueError(f"unknown agent {name!r}; agents: {', '.join(AGENTS)}")
-    return AGENTS[name]
-
-
-def _coerce(key: str, value: Any, default: Any, hint: Any) -> Any:
-    """Turn a command-line string (or list) into the type of the field's default."""
-    try:
-        if isinstance(default, bool):
-            if isinstance(value, str):
-                if value.lower() in ("true", "1", "yes", "on"):
-                    return True
-                if value.lower() in ("false", "0", "no", "off"):
-                    return False
-                raise ValueError(value)
-            return bool(value)
-        if isinstance(default, tuple):
-            if isinstance(value, str):
-                value = [v for v in value.strip("()[] ").replace(",", " ").split() if v]
-            return tuple(int(v) for v in value)
-        if value is None or isinstance(value, str) and value.lower() in ("none", "null"):
-            if default is None or "None" in str(hint):
-                return None
-            raise ValueError(value)
-        if default is None:  # the optional settings (target_kl, clip_range_vf) are floats
-            return float(value)
-        if isinstance(default, int):
-            return int(float(value)) if isinstance(value, str) else int(value)
-        if isinstance(default, float):
-            return float(value)
-        return str(value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"setting {key}={value!r} is not a valid {type(default).__name__}"
-        ) from None
+    """Build agent `name` on `envs` with its default Config updated by `overrides`."""
+    return agent_class(name)(envs, make_config(name, overrides), seed=seed, logger=logger)

@@ -16,11 +16,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rlsuite.agents.actor_critic import actor_critic_step, check_backprop
-from rlsuite.agents.base import Agent
+from rlsuite.agents.actor_critic import BACKPROP, actor_critic_step
+from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common.optim import RMSprop
 from rlsuite.agents.common.returns import rollout_gae
 from rlsuite.agents.common.rollout import RolloutBatch, to_train_batch
+from rlsuite.config import (
+    DECAY,
+    FLAG,
+    LAYER_SIZES,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    REAL,
+    Settings,
+    setting,
+)
 
 
 @dataclass(frozen=True)
@@ -78,11 +90,15 @@ class A2C(Agent):
     name = "a2c"
     description = "A2C: advantage actor-critic, n-step returns/GAE over parallel envs (v4)"
     Config = A2CConfig
+    default_steps = 500_000
 
     def make_optimizer(self) -> RMSprop:
         # RMSprop as in the A3C paper and SB3's A2C (written out in common/optim.py).
         c = self.config
         return RMSprop(self.theta, c.learning_rate, c.rms_alpha, c.rms_eps, tf_like=c.rms_tf_like)
+
+    def steps_per_update(self) -> int:
+        return self.config.n_steps * self.envs.num_envs
 
     def collect(self) -> RolloutBatch:
         return self.rollout(self.config.n_steps)

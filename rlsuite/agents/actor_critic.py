@@ -23,54 +23,59 @@ import torch
 from torch.nn import functional as F
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import Agent
+from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common import backprop
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import discounted_returns, explained_variance, normalize
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
+from rlsuite.config import (
+    FLAG,
+    LAYER_SIZES,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    REAL,
+    Settings,
+    choice,
+    setting,
+)
 
-
-def check_backprop(value: str) -> None:
-    if value not in ("numpy", "autograd"):
-        raise ValueError(f"backprop must be 'numpy' or 'autograd', not {value!r}")
+# How the loss is differentiated (see actor_critic_step); A2C's Config has the same setting.
+BACKPROP = choice("numpy", "autograd")
 
 
 @dataclass(frozen=True)
-class ActorCriticConfig:
+class ActorCriticConfig(Settings):
     """Actor-critic's settings."""
 
-    n_envs: int = 8  # parallel envs = episodes per update (one whole episode each)
-    default_steps: int = 300_000  # training budget when none is given (env steps, all envs)
     # "mc": A = G - V(s); "td": A = r + gamma V(s') - V(s). MC is the default: with one gradient
     # step per batch of 8 episodes the critic stays too rough for TD's bootstrapped target (CartPole
     # after 300k steps: mc 500/500/500 on 3 seeds, td 50-200).
-    critic: str = "mc"
-    gamma: float = 0.99  # discount
-    learning_rate: float = 3e-3  # Adam step size
-    lr_schedule: str = "constant"  # "constant" or "linear" (decays to 0 at the learn() total)
-    ent_coef: float = 0.0  # weight of the entropy bonus
-    vf_coef: float = 0.5  # weight of the critic's loss in the actor-critic loss
-    max_grad_norm: float = 1.0  # clip the gradient's global norm
-    normalize_advantage: bool = True  # rescale advantages to mean 0, std 1 per update
-    hidden_sizes: tuple[int, ...] = (64, 64)  # MLP trunk layer widths (vector observations)
-    activation: str = "tanh"  # "tanh" or "relu"
+    critic: str = setting("mc", choice("mc", "td"))
+    gamma: float = setting(0.99, PROBABILITY)  # discount
+    learning_rate: float = setting(3e-3, POSITIVE)  # Adam step size
+    # "constant" or "linear" (decays to 0 at the learn() total)
+    lr_schedule: str = setting("constant", LR_SCHEDULE)
+    ent_coef: float = setting(0.0, NON_NEGATIVE)  # weight of the entropy bonus
+    # Weight of the critic's loss in the actor-critic loss
+    vf_coef: float = setting(0.5, NON_NEGATIVE)
+    max_grad_norm: float = setting(1.0, POSITIVE)  # clip the gradient's global norm
+    # Rescale advantages to mean 0, std 1 per update
+    normalize_advantage: bool = setting(True, FLAG)
+    # MLP trunk layer widths (vector observations)
+    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
+    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
     # Two trunks: the critic's regression on returns of up to 100 would otherwise swamp the
     # policy's features (shared: 120-380 on CartPole; two trunks: 500 on 3 seeds of 3).
-    shared_trunk: bool = False
-    log_std_init: float = 0.0  # initial log std of the Gaussian policy (Box actions)
+    shared_trunk: bool = setting(False, FLAG)
+    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # How the loss is differentiated: "numpy" (backpropagation written out, common/backprop.py;
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient.
-    backprop: str = "numpy"
+    backprop: str = setting("numpy", BACKPROP)
     # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
     # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
-    normalize_obs: bool = False
-    normalize_reward: bool = False
-    torch_threads: int = 1  # torch.set_num_threads
-
-    def __post_init__(self) -> None:
-        if self.critic not in ("mc", "td"):
-            raise ValueError(f"critic must be 'mc' or 'td', not {self.critic!r}")
-        check_backprop(self.backprop)
+    normalize_obs: bool = setting(False, FLAG)
+    normalize_reward: bool = setting(False, FLAG)
 
 
 def actor_critic_loss(
@@ -144,6 +149,7 @@ class ActorCritic(Agent):
     name = "actor-critic"
     description = "Actor-critic: V(s) baseline, advantage G-V(s) (mc) or r+gV(s')-V(s) (td)"
     Config = ActorCriticConfig
+    default_steps = 300_000
 
     def collect(self) -> RolloutBatch:
         return self.rollout_episodes()

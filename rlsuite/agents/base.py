@@ -19,7 +19,12 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.common.nets import ActorCriticNet, UnsupportedSpaceError, check_action_space
+from rlsuite.agents.common.nets import (
+    ACTIVATIONS,
+    ActorCriticNet,
+    UnsupportedSpaceError,
+    check_action_space,
+)
 from rlsuite.agents.common.normalize import (
     ObservationNormalizer,
     RewardScaler,
@@ -27,7 +32,12 @@ from rlsuite.agents.common.normalize import (
 )
 from rlsuite.agents.common.optim import flatten_parameters
 from rlsuite.agents.common.rollout import RolloutBatch, RolloutCollector, first_episodes
+from rlsuite.config import choice
 from rlsuite.logger import Logger
+
+# The kinds of the settings every Config has and this file interprets (see rlsuite/config.py).
+LR_SCHEDULE = choice("constant", "linear")  # see Agent.learning_rate_at
+ACTIVATION = choice(*ACTIVATIONS)
 
 __all__ = ["Agent", "NonFiniteLossError", "UnsupportedSpaceError"]
 
@@ -45,7 +55,10 @@ class Agent:
 
     name: ClassVar[str]
     description: ClassVar[str]  # one line, for `rlsuite agents`
-    Config: ClassVar[type]  # frozen dataclass, every field with a default and a comment
+    # A frozen rlsuite.config.Settings dataclass: every field has a default, a kind (checked when
+    # the Config is built) and a comment. Run settings (n_envs, steps) are not in it.
+    Config: ClassVar[type]
+    default_steps: ClassVar[int]  # training budget when a run gives none (env steps, all envs)
     uses_critic: ClassVar[bool] = True  # REINFORCE has no V(s)
 
     def __init__(
@@ -56,15 +69,8 @@ class Agent:
         seed: int = 0,
         logger: Logger | None = None,
     ) -> None:
-        self.config = config if config is not None else self.Config()
+        self.config = config if config is not None else self.Config()  # checked when built
         check_action_space(envs.single_action_space)
-        if self.config.lr_schedule not in ("constant", "linear"):
-            raise ValueError(
-                f"lr_schedule must be constant or linear, not {self.config.lr_schedule!r}"
-            )
-        if self.config.activation not in ("tanh", "relu"):
-            raise ValueError(f"activation must be tanh or relu, not {self.config.activation!r}")
-        torch.set_num_threads(self.config.torch_threads)
         self.envs, self.seed, self.logger = envs, seed, logger
         # Seed everything the agent draws from: weight init (torch global), action sampling and
         # minibatch order (np_random); predict() has its own stream so that evaluating between
@@ -77,11 +83,12 @@ class Agent:
         self.policy = ActorCriticNet(
             envs.single_observation_space,
             envs.single_action_space,
-            hidden_sizes=tuple(c.hidden_sizes),
+            hidden_sizes=c.hidden_sizes,
             activation=c.activation,
-            shared_trunk=getattr(c, "shared_trunk", True),
+            # Without a critic there is only the policy's trunk (REINFORCE has no such setting).
+            shared_trunk=c.shared_trunk if self.uses_critic else True,
             with_critic=self.uses_critic,
-            log_std_init=getattr(c, "log_std_init", 0.0),
+            log_std_init=c.log_std_init,
         )
         self.parameter_names = [name for name, _ in self.policy.named_parameters()]
         self.parameters = list(self.policy.parameters())
@@ -123,6 +130,10 @@ class Agent:
     def update(self, batch: Any) -> dict[str, float]:
         """Improve the policy from ``batch``; returns logger tags -> values."""
         raise NotImplementedError
+
+    def steps_per_update(self) -> int | None:
+        """Env steps one update collects, or None when it varies (whole episodes)."""
+        return None
 
     # -- the loop -----------------------------------------------------------------------------
     def learn(self, total_steps: int, callback: Callable[[Agent], bool] | None = None) -> Agent:

@@ -17,10 +17,22 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import Agent
+from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import explained_variance, normalize, rollout_gae
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
+from rlsuite.config import (
+    FLAG,
+    LAYER_SIZES,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    REAL,
+    Settings,
+    optional,
+    setting,
+)
 
 APPROX_KL = "train/approx_kl"  # SB3's tag names for PPO's own diagnostics
 CLIP_FRACTION = "train/clip_fraction"
@@ -125,6 +137,10 @@ class PPO(Agent):
     name = "ppo"
     description = "PPO: clipped surrogate + GAE; collect data once, update many times"
     Config = PPOConfig
+    default_steps = 200_000
+
+    def steps_per_update(self) -> int:
+        return self.config.n_steps * self.envs.num_envs
 
     def collect(self) -> RolloutBatch:
         return self.rollout(self.config.n_steps)

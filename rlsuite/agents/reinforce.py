@@ -25,39 +25,46 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import Agent
+from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import discounted_returns, normalize
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
+from rlsuite.config import (
+    FLAG,
+    LAYER_SIZES,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    REAL,
+    Settings,
+    choice,
+    setting,
+)
 
 
 @dataclass(frozen=True)
-class ReinforceConfig:
+class ReinforceConfig(Settings):
     """REINFORCE's settings."""
 
-    n_envs: int = 8  # parallel envs = episodes per update (one whole episode each)
-    default_steps: int = 300_000  # training budget when none is given (env steps, all envs)
-    return_type: str = "reward_to_go"  # "total" (v1) or "reward_to_go" (v2)
-    baseline: str = "normalize"  # "none" or "normalize" (v3: mean 0, std 1 over the batch)
-    gamma: float = 0.99  # discount
-    learning_rate: float = 5e-3  # Adam step size (3e-3 left 1 CartPole seed in 3 at 424)
-    lr_schedule: str = "constant"  # "constant" or "linear" (decays to 0 at the learn() total)
-    ent_coef: float = 0.0  # weight of the entropy bonus
-    max_grad_norm: float = 1.0  # clip the gradient's global norm
-    hidden_sizes: tuple[int, ...] = (64, 64)  # MLP layer widths (vector observations)
-    activation: str = "tanh"  # "tanh" or "relu"
-    log_std_init: float = 0.0  # initial log std of the Gaussian policy (Box actions)
+    # "total" (v1) or "reward_to_go" (v2)
+    return_type: str = setting("reward_to_go", choice("total", "reward_to_go"))
+    # "none" or "normalize" (v3: mean 0, std 1 over the batch)
+    baseline: str = setting("normalize", choice("none", "normalize"))
+    gamma: float = setting(0.99, PROBABILITY)  # discount
+    # Adam step size (3e-3 left 1 CartPole seed in 3 at 424)
+    learning_rate: float = setting(5e-3, POSITIVE)
+    # "constant" or "linear" (decays to 0 at the learn() total)
+    lr_schedule: str = setting("constant", LR_SCHEDULE)
+    ent_coef: float = setting(0.0, NON_NEGATIVE)  # weight of the entropy bonus
+    max_grad_norm: float = setting(1.0, POSITIVE)  # clip the gradient's global norm
+    # MLP layer widths (vector observations)
+    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
+    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
+    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
     # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
-    normalize_obs: bool = False
-    normalize_reward: bool = False
-    torch_threads: int = 1  # torch.set_num_threads
-
-    def __post_init__(self) -> None:
-        if self.return_type not in ("total", "reward_to_go"):
-            raise ValueError(f"return_type must be total or reward_to_go, not {self.return_type!r}")
-        if self.baseline not in ("none", "normalize"):
-            raise ValueError(f"baseline must be 'none' or 'normalize', not {self.baseline!r}")
+    normalize_obs: bool = setting(False, FLAG)
+    normalize_reward: bool = setting(False, FLAG)
 
 
 def reinforce_loss(
@@ -77,6 +84,7 @@ class Reinforce(Agent):
     name = "reinforce"
     description = "REINFORCE: Monte-Carlo policy gradient, total/reward-to-go, normalised (v1-v3)"
     Config = ReinforceConfig
+    default_steps = 300_000
     uses_critic = False
 
     def collect(self) -> RolloutBatch:

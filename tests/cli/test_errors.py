@@ -35,7 +35,10 @@ def assert_one_line_error(capsys, code: int, *fragments: str) -> str:
             ["train", "CartPole-v1", *A2C, "--set", "lr=1"],
             ["unknown setting 'lr'", "learning_rate"],
         ),
-        (["train", "CartPole-v1", *A2C, "--set", "learning_rate=fast"], ["learning_rate", "float"]),
+        (
+            ["train", "CartPole-v1", *A2C, "--set", "learning_rate=fast"],
+            ["learning_rate must be a positive number, not 'fast'"],
+        ),
         (["train", "CartPole-v1", *A2C, "--set", "checkpoint_every=often"], ["integer"]),
         (["train", "CartPole-v1", *A2C, "--set", "vec=threads"], ["vec", "sync"]),
         (["train", "CartPole-v1", *A2C, "--set", "learning_rate"], ["key=value"]),
@@ -62,6 +65,62 @@ def test_bad_input_is_one_line(args, fragments, capsys, tmp_path, monkeypatch):
         code = exit_info.code
     assert_one_line_error(capsys, code, *fragments)
     assert not Path("runs").exists()
+
+
+# One case per kind of setting (positive integer, integer-ness, range, choice, layer sizes, flag,
+# optional number) and per run setting: `rlsuite: error: <message>`, exit 2, no run folder.
+BAD_SETTINGS = [
+    (["--set", "n_steps=0"], "n_steps must be a positive integer, not 0"),
+    (["--set", "n_steps=-5"], "n_steps must be a positive integer, not -5"),
+    (["--set", "n_steps=1.5"], "n_steps must be a positive integer, not 1.5"),
+    (["--set", "gamma=1.5"], "gamma must be a number from 0 to 1, not 1.5"),
+    (["--set", "ent_coef=-1"], "ent_coef must be a number >= 0, not -1"),
+    (["--set", "lr_schedule=cosine"], "lr_schedule must be one of constant, linear, not 'cosine'"),
+    (["--set", "activation=gelu"], "activation must be one of tanh, relu, not 'gelu'"),
+    (["--set", "hidden_sizes=0"], "hidden_sizes must be one or more positive integers"),
+    (["--set", "hidden_sizes=64,-1"], "hidden_sizes must be one or more positive integers"),
+    (["--set", "shared_trunk=maybe"], "shared_trunk must be true or false, not 'maybe'"),
+    (["--agent", "ppo", "--set", "n_epochs=0"], "n_epochs must be a positive integer, not 0"),
+    (["--agent", "ppo", "--set", "target_kl=-0.1"], "target_kl must be a positive number or none"),
+    (
+        ["--agent", "ppo", "--set", "batch_size=2.5"],
+        "batch_size must be a positive integer, not 2.5",
+    ),
+    (["--n-envs", "0"], "n_envs must be a positive integer, not 0"),
+    (["--steps", "0"], "steps must be a positive integer, not 0"),
+    (["--seed", "-1"], "seed must be 0 or a positive integer, not -1"),
+    (["--set", "eval_episodes=0"], "eval_episodes must be a positive integer, not 0"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_SETTINGS, ids=[" ".join(a) for a, _ in BAD_SETTINGS])
+def test_bad_setting_is_one_line_and_leaves_no_run_folder(args, message, capsys, tmp_path):
+    run = tmp_path / "runs" / "bad"
+    code = main(["train", "CartPole-v1", *A2C, *args, "--run-dir", str(run)])
+    assert code == 2
+    line = assert_one_line_error(capsys, code)
+    assert line.startswith(f"rlsuite: error: {message}"), line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_failure_before_the_first_checkpoint_leaves_no_run_folder(tmp_path, capsys):
+    """NaN rewards stop training before any checkpoint: nothing to resume, so no folder, and
+    running again starts afresh instead of asking for --resume or --force."""
+    run = tmp_path / "runs" / "nan"
+    args = ["train", "RlsuiteTest/NaNReward-v0", *A2C, "--import", "rlsuite_test_envs"]
+    args += ["--n-envs", "2", "--steps", "100000", "--set", "checkpoint_every=0"]
+    args += ["--eval-every", "0", "--run-dir", str(run)]
+    for _ in range(2):
+        line = assert_one_line_error(capsys, main(args), "training stopped", "no run folder kept")
+        assert "--resume" not in line and "--force" not in line
+        assert not (tmp_path / "runs").exists()
+
+
+def test_agent_names_ignore_case(tmp_path):
+    run = tmp_path / "run"
+    args = ["train", "CartPole-v1", "--agent", "A2C", "--steps", "80", "--eval-every", "0"]
+    assert main([*args, "--run-dir", str(run), "--no-progress"]) == 0
+    assert "agent: a2c" in (run / "config.yaml").read_text()
 
 
 def test_existing_run_folder_is_refused_with_hints(trained_run, capsys):

@@ -120,3 +120,12 @@ def test_signal_stops_cleanly_and_resume_is_exact(tmp_path, signum, code):
     args += CONSTANT_LR
     assert main([*args, "--run-dir", str(one_go), "--no-progress"]) == 0
     assert same_parameters(run / "checkpoints" / "last.pt", one_go / "checkpoints" / "last.pt")
+
+
+def test_progress_bar_ends_at_the_real_total(tmp_path, capsys):
+    """A2C's updates are 8 envs x 5 steps: asked for 1010 steps, training stops at 1040."""
+    args = ["train", "CartPole-v1", "--agent", "a2c", "--steps", "1010", "--eval-every", "0"]
+    assert main([*args, "--run-dir", str(tmp_path / "run"), "--progress"]) == 0
+    out, err = capsys.readouterr()
+    assert "1040/1040" in err and "/1010" not in err
+    assert out.startswith("finished at 1040 steps") and "1010 asked for" in out

@@ -12,19 +12,13 @@ import gymnasium as gym
 import numpy as np
 
 from rlsuite.episodes import EpisodeTracker
+from rlsuite.vector import make_vector_env
 
 PredictFn = Callable[[np.ndarray, bool], np.ndarray]
 
 
 class HasPredict(Protocol):
     def predict(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray: ...
-
-
-def make_vec_env(env_id: str, n_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
-    """``gym.make_vec`` with the game's native vector env when it registers one, else Sync."""
-    spec = gym.spec(env_id)
-    mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
-    return gym.make_vec(env_id, num_envs=n_envs, vectorization_mode=mode, **kwargs)
 
 
 def evaluate(
@@ -46,7 +40,7 @@ def evaluate(
     predict = policy.predict if hasattr(policy, "predict") else policy
     owned = isinstance(envs, str)
     if owned:
-        envs = make_vec_env(envs, min(episodes, 8))
+        envs = make_vector_env(envs, min(episodes, 8))
     n = envs.num_envs
     quota = np.array([(episodes + i) // n for i in range(n)])
     counts = np.zeros(n, dtype=int)

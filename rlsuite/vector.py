@@ -1,0 +1,95 @@
+"""Building an env id's environments: the one place that chooses between native and Sync/Async.
+
+A game that registers a ``vector_entry_point`` steps its whole batch in numpy (one call for N
+games); any other env id is N copies in a ``SyncVectorEnv`` (or ``AsyncVectorEnv``, one process
+per copy). Mode ``"auto"`` takes the native vector env when there is one and no wrapper is asked
+for, because a vector entry point takes no per-env wrappers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from rlsuite.errors import RlsuiteError, one_line
+
+VEC_MODES = ("auto", "sync", "async", "vector_entry_point")
+
+Wrapper = Callable[[gym.Env], gym.Env]
+
+
+def resolve_vec_mode(env_id: str, mode: str = "auto", wrappers: Sequence[Any] = ()) -> str:
+    """The ``gym.make_vec`` mode for `mode`; "auto" picks the native vector env when it can."""
+    if mode not in VEC_MODES:
+        raise RlsuiteError(f"vec must be one of {', '.join(VEC_MODES)}, not {mode!r}")
+    native = gym.spec(env_id).vector_entry_point is not None
+    if mode == "auto":
+        return "vector_entry_point" if native and not wrappers else "sync"
+    if mode == "vector_entry_point" and not native:
+        raise RlsuiteError(f"{env_id} registers no vector_entry_point; use vec=sync or vec=async")
+    if mode == "vector_entry_point" and wrappers:
+        raise RlsuiteError("--wrapper needs vec=sync or vec=async (a native vector env takes none)")
+    return mode
+
+
+def load_wrapper(path: str) -> Wrapper:
+    """The wrapper class named "module:Class" (e.g. gymnasium.wrappers:ClipReward)."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise RlsuiteError(f"bad --wrapper {path!r}: expected module:Class")
+    try:
+        wrapper = getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:
+        raise RlsuiteError(f"bad --wrapper {path!r}: {one_line(exc)}") from None
+    if isinstance(wrapper, type) and issubclass(wrapper, gym.vector.VectorWrapper):
+        raise RlsuiteError(f"bad --wrapper {path!r}: it wraps vector envs; give a gym.Wrapper")
+    if not callable(wrapper):
+        raise RlsuiteError(f"bad --wrapper {path!r}: not a class")
+    return wrapper
+
+
+def _wrappers(wrappers: Sequence[str | Wrapper]) -> list[Wrapper]:
+    return [load_wrapper(w) if isinstance(w, str) else w for w in wrappers]
+
+
+def make_vector_env(
+    env_id: str,
+    n_envs: int,
+    mode: str = "auto",
+    wrappers: Sequence[str | Wrapper] = (),
+    **env_kwargs: Any,
+) -> gym.vector.VectorEnv:
+    """`n_envs` copies of `env_id` as one vector env (see the module docstring for `mode`).
+
+    `wrappers` are Gymnasium wrappers (classes or "module:Class" names) applied to each copy in
+    order; `env_kwargs` go to the env's constructor. A failure becomes one RlsuiteError line.
+    """
+    mode = resolve_vec_mode(env_id, mode, wrappers)
+    loaded = _wrappers(wrappers)
+    try:
+        return gym.make_vec(
+            env_id,
+            num_envs=n_envs,
+            vectorization_mode=mode,
+            wrappers=loaded or None,
+            **env_kwargs,
+        )
+    except Exception as exc:
+        raise RlsuiteError(f"cannot make environment {env_id}: {one_line(exc)}") from None
+
+
+def make_render_env(
+    env_id: str, wrappers: Sequence[str | Wrapper] = (), **env_kwargs: Any
+) -> gym.Env:
+    """One copy of `env_id` drawing ``render_mode="rgb_array"`` frames (for watch/record)."""
+    loaded = _wrappers(wrappers)
+    try:
+        env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
+        for wrapper in loaded:
+            env = wrapper(env)
+    except Exception as exc:
+        raise RlsuiteError(f"cannot make environment {env_id}: {one_line(exc)}") from None
+    return env
