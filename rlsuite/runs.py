@@ -183,9 +183,11 @@ def train(
     """
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
     _check_run_dir_free(run_dir, force)
+    # Envs and agent first: bad env kwargs or an action space the agent cannot handle fail here,
+    # before any folder exists (the logger makes its folder at its first write).
+    session = _open_session(config, run_dir, purge_step=None)
     created = _create_run_dir(run_dir, force)
     try:
-        session = _open_session(config, run_dir, purge_step=None)
         write_config(run_dir, config)
         return _train_loop(session, progress)
     except BaseException:
