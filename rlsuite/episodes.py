@@ -63,7 +63,9 @@ class EpisodeTracker:
         self.num_envs = num_envs
         self.same_step = mode == AutoresetMode.SAME_STEP
         self.reset_next = np.zeros(num_envs, dtype=bool)  # NEXT_STEP: the coming step resets
-        self.valid = np.ones(num_envs, dtype=bool)
+        self._every = np.ones(num_envs, dtype=bool)
+        self._every.flags.writeable = False  # shared by every step without a reset step
+        self.valid = self._every
         self.episode_returns = np.zeros(num_envs, dtype=np.float64)
         self.task_returns = np.zeros(num_envs, dtype=np.float64)
         self.task_reported = np.zeros(num_envs, dtype=bool)  # has info["task_reward"] been seen
@@ -80,7 +82,7 @@ class EpisodeTracker:
     def reset(self) -> None:
         """Every sub-env starts a fresh episode (the running ones are dropped, not reported)."""
         self.reset_next[:] = False
-        self.valid[:] = True
+        self.valid = self._every
         self.episode_returns[:] = 0.0
         self.task_returns[:] = 0.0
         self.task_reported[:] = False
@@ -94,17 +96,18 @@ class EpisodeTracker:
         if np.ndim(terminated) == 0:  # a single env: its info holds scalars
             reward, terminated, truncated = [reward], [terminated], [truncated]
             info = {key: [value] for key, value in info.items()}
-        reward = np.asarray(reward)
         done = np.logical_or(terminated, truncated)
-        if self.same_step:
-            self.episode_returns += reward
-            self.episode_lengths += 1
-        else:
+        if self.reset_next.any():  # NEXT_STEP only
             # The reset step's action was ignored: it belongs to no episode.
             self.valid = ~self.reset_next
             done &= self.valid
             self.episode_returns += np.where(self.valid, reward, 0.0)
             self.episode_lengths += self.valid
+        else:
+            self.valid = self._every
+            self.episode_returns += reward
+            self.episode_lengths += 1
+        if not self.same_step:
             self.reset_next = done
         if "task_reward" in info or "final_info" in info:
             self._add_task_reward(info, done)
@@ -122,8 +125,9 @@ class EpisodeTracker:
             use_final = done & final_reported
             values = np.where(use_final, final_values, values)
             reported = reported | use_final
-        reported = reported & self.valid
-        self.task_returns += np.where(reported, values, 0.0)
+        if self.valid is not self._every:
+            reported = reported & self.valid
+        np.add(self.task_returns, values, out=self.task_returns, where=reported)
         self.task_reported |= reported
 
     def _finish(self, i: int, info: dict) -> Episode:
