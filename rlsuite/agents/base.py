@@ -111,10 +111,10 @@ class Agent:
         """The running observation/reward statistics the config asks for (common/normalize.py)."""
         c, space = self.config, self.envs.single_observation_space
         obs_normalizer = reward_scaler = None
-        if getattr(c, "normalize_obs", False):
+        if c.normalize_obs:
             check_obs_normalizable(space)
             obs_normalizer = ObservationNormalizer(space.shape)
-        if getattr(c, "normalize_reward", False):
+        if c.normalize_reward:
             reward_scaler = RewardScaler(self.envs.num_envs, c.gamma)
         return obs_normalizer, reward_scaler
 
