@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple
 
-from rlsuite import __version__, config, playback, runs
+from rlsuite import __version__, config
 from rlsuite.errors import RlsuiteError
+
+# rlsuite.runs and rlsuite.playback load torch (about 2 s): each command imports them when it
+# needs them, so `play` and `expert` never wait for torch, and `watch` checks for a display first.
 
 DEFAULT_ENV_ID = "CartPole-v1"  # what `rlsuite train` trains on with no ENV_ID
 DEFAULT_AGENT = "ppo"  # and with which agent, when --agent is not given
@@ -172,6 +176,8 @@ RESUME_CONFLICTS = {
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from rlsuite import runs
+
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     if args.resume is not None:
         given = [flag for key, flag in RESUME_CONFLICTS.items() if getattr(args, key)]
@@ -235,6 +241,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from rlsuite import playback
+
     result = playback.evaluate_run(args.target, args.episodes, args.deterministic, args.seed)
     print(json.dumps(result) if args.json else playback.format_evaluation(result))
     return 0
@@ -257,10 +265,34 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    playback.watch_run(
-        args.target, args.episodes, args.fps, args.record, args.deterministic, args.seed
-    )
+    with window_or_hint("watch", needed=args.record is None):
+        from rlsuite import playback
+
+        playback.watch_run(
+            args.target, args.episodes, args.fps, args.record, args.deterministic, args.seed
+        )
     return 0
+
+
+# What to do instead when a command's window cannot be shown.
+NO_WINDOW_HINTS = {
+    "watch": "record the episodes to a file instead: --record FILE.gif",
+    "play": "play needs a screen and a keyboard",
+    "expert": "run without --watch (the expert plays and reports all the same)",
+}
+
+
+@contextmanager
+def window_or_hint(command: str, needed: bool = True) -> Iterator[None]:
+    """Where no window can be seen, stop at once with one line that says so and what to do."""
+    from rlsuite.envs.render import NoDisplayError, check_display
+
+    try:
+        if needed:
+            check_display()  # before anything slow (torch, the agent) is loaded
+        yield
+    except NoDisplayError as exc:
+        raise RlsuiteError(f"{exc.reason}; {NO_WINDOW_HINTS[command]}") from None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -280,6 +312,8 @@ def add_envs_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_envs(args: argparse.Namespace) -> int:
+    from rlsuite import playback
+
     print("id | observation space | action space | reward modes")
     for row in playback.list_envs(args.contains, args.all):
         print(" | ".join(row), flush=True)
@@ -287,6 +321,8 @@ def run_envs(args: argparse.Namespace) -> int:
 
 
 def run_agents(args: argparse.Namespace) -> int:
+    from rlsuite import playback
+
     rows = playback.list_agents()
     width = max(len(name) for name, _ in rows)
     for name, description in rows:
@@ -318,7 +354,7 @@ def add_game_arguments(p: argparse.ArgumentParser, episodes: int) -> None:
     p.add_argument(
         "--record",
         metavar="FILE.npz",
-        help="save the finished episodes as demonstrations (what bc/dagger/gail/airl read)",
+        help="save the finished episodes as demonstrations (.npz) for imitation learning",
     )
     add_env_kwargs_argument(p)
 
@@ -348,7 +384,8 @@ def run_play(args: argparse.Namespace) -> int:
 
     env_kwargs = _game_request(args)
     try:
-        summary = play(args.env_id, args.episodes, args.seed, args.fps, env_kwargs, args.record)
+        with window_or_hint("play"):
+            summary = play(args.env_id, args.episodes, args.seed, args.fps, env_kwargs, args.record)
     except ValueError as exc:  # not a game, bad game option
         raise RlsuiteError(str(exc)) from None
     print(f"played {summary['episodes']} episode(s); mean return {summary['mean_return']}")
@@ -361,7 +398,9 @@ def run_play(args: argparse.Namespace) -> int:
 
 def add_expert_arguments(p: argparse.ArgumentParser) -> None:
     add_game_arguments(p, episodes=10)
-    p.add_argument("--watch", action="store_true", help="show the expert playing in a window")
+    p.add_argument(
+        "--watch", action="store_true", help="show the expert playing in a window (needs a display)"
+    )
 
 
 def run_expert(args: argparse.Namespace) -> int:
@@ -370,9 +409,15 @@ def run_expert(args: argparse.Namespace) -> int:
     env_kwargs = _game_request(args)
     render_mode = "human" if args.watch else None
     try:
-        result = play_expert(
-            args.env_id, args.episodes, args.seed, env_kwargs, args.record is not None, render_mode
-        )
+        with window_or_hint("expert", needed=args.watch):
+            result = play_expert(
+                args.env_id,
+                args.episodes,
+                args.seed,
+                env_kwargs,
+                args.record is not None,
+                render_mode,
+            )
     except ValueError as exc:  # not a game, bad game option
         raise RlsuiteError(str(exc)) from None
     print(
@@ -451,8 +496,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rlsuite: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        from rlsuite.runs import EXIT_SIGINT
+
         print("rlsuite: interrupted", file=sys.stderr)
-        return runs.EXIT_SIGINT
+        return EXIT_SIGINT
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ import numpy as np
 
 from rlsuite.checkpoints import find_checkpoint, load_checkpoint
 from rlsuite.config import RunConfig, check_env_id, import_modules
-from rlsuite.envs.render import Window, display_scale, with_hud, write_video
+from rlsuite.envs.render import Window, check_display, display_scale, with_hud, write_video
+from rlsuite.episodes import Episode, EpisodeTracker
 from rlsuite.errors import RlsuiteError, one_line
 from rlsuite.runs import EVAL_SEED_OFFSET, _plain_numbers, build_agent, run_envs
 from rlsuite.vector import make_render_env
@@ -104,6 +105,7 @@ def watch_run(
 
     Frames are the env's ``render_mode="rgb_array"`` images: one after each reset and one after
     every step, so an episode of length L gives L + 1 frames. Returns (return, length) per episode.
+    Where no window can be seen, and nothing is recorded, it raises NoDisplayError at once.
     """
     if episodes <= 0:
         raise RlsuiteError(f"--episodes must be positive, got {episodes}")
@@ -112,6 +114,9 @@ def watch_run(
     if record is not None:
         # Some envs (CartPole) draw rgb_array frames through pygame: no display needed for that.
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    else:
+        find_checkpoint(target)  # a wrong target is the first mistake to report
+        check_display()  # NoDisplayError at once, not after loading the agent
     agent, envs, config, _ = load_run(target)
     envs.close()  # the agent acts on one rendering env below
     env = make_render_env(config.env_id, config.wrappers, **config.env_kwargs)
@@ -129,8 +134,9 @@ def watch_run(
                 )
                 if result is None:
                     break  # the user closed the window or pressed Esc
-                results.append(result)
-                report(f"episode {episode}: return {result[0]:.2f}, length {result[1]}")
+                total, length = result.episode_return, result.length
+                results.append((total, length))
+                report(f"episode {episode}: return {total:.2f}, length {length}")
     finally:
         env.close()
         if window is not None:
@@ -144,23 +150,27 @@ def watch_run(
     return results
 
 
-def _play_episode(env, agent, seed, deterministic, window, label, frames):
+def _play_episode(env, agent, seed, deterministic, window, label, frames) -> Episode | None:
     """One episode; each frame goes to `window` (if any) or `frames`. None if the window closed."""
     obs, _ = env.reset(seed=seed)
-    total, length, done = 0.0, 0, False
+    tracker = EpisodeTracker.for_env(env)
+    ended: list[Episode] = []
     while True:
         frame = np.asarray(env.render(), dtype=np.uint8)
+        if ended:  # the tracker has already started counting the next episode
+            length, total = ended[0].length, ended[0].episode_return
+        else:
+            length, total = int(tracker.episode_lengths[0]), float(tracker.episode_returns[0])
         hud = f"{label}   step {length}   return {total:.2f}"
         if window is None:  # recording: the same picture the window would show
             frames.append(with_hud(frame, hud, display_scale(frame.shape)))
         elif not window.show(frame, hud):
             return None
-        if done:
-            return total, length
+        if ended:
+            return ended[0]
         action = agent.predict(np.asarray(obs)[None], deterministic=deterministic)[0]
-        obs, reward, terminated, truncated, _ = env.step(action)
-        total, length = total + float(reward), length + 1
-        done = terminated or truncated
+        obs, reward, terminated, truncated, info = env.step(action)
+        ended = tracker.step(reward, terminated, truncated, info)
 
 
 @contextmanager
