@@ -42,3 +42,19 @@ def test_a_scripted_expert_records_demonstrations_without_torch(tmp_path):
     assert "rlsuite.envs.experts" in modules and "rlsuite.demos" in modules
     assert [m for m in modules if m.split(".")[0] == "torch"] == []
     assert [m for m in modules if m.startswith("rlsuite.agents")] == []
+
+
+EXPERT_COMMAND = """
+import sys
+from rlsuite.cli import main
+
+assert main(["expert", "rlsuite/Maze-2Rooms-v0", "--episodes", "2", "--record", sys.argv[1]]) == 0
+print(" ".join(m for m in sys.modules if m.split(".")[0] == "torch"))
+"""
+
+
+def test_the_expert_command_loads_no_torch(tmp_path):
+    result = python("-c", EXPERT_COMMAND, str(tmp_path / "demos.npz"))
+    *report, torch_modules = result.stdout.splitlines()
+    assert "success rate 1.00" in report[0] and "demonstrations saved" in report[1]
+    assert torch_modules == ""
