@@ -214,3 +214,26 @@ def test_vector_env_declares_same_step_autoreset_and_batches():
     assert vec.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
     obs, _ = vec.reset(seed=0)
     assert obs.shape == (8, 64, 64, 3) and obs.dtype == np.uint8
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_a_step_both_terminal_and_at_the_time_limit_reports_both_flags_as_time_limit_does(env_id):
+    # Let the expert play once to learn when its episode ends, then set the time limit to that
+    # very step: Gymnasium's TimeLimit says truncated=True there too, and so must the vector env.
+    probe = gym.make(env_id)
+    probe.reset(seed=4)
+    length, terminated = 0, False
+    while not terminated:
+        terminated = probe.step(probe.unwrapped.expert_action())[2]
+        length += 1
+    single = gym.make(env_id, max_episode_steps=length)
+    vec = gym.make_vec(env_id, 1, vectorization_mode="vector_entry_point", max_episode_steps=length)
+    single.reset(seed=4)
+    vec.reset(seed=4)
+    for _ in range(length):
+        action = single.unwrapped.expert_action()
+        np.testing.assert_array_equal(vec.unwrapped.expert_actions(), [action])
+        _, _, term, trunc, _ = single.step(action)
+        _, _, terms, truncs, _ = vec.step(np.array([action]))
+        assert (bool(terms[0]), bool(truncs[0])) == (term, trunc)
+    assert (term, trunc) == (True, True)

@@ -132,3 +132,29 @@ def test_expert_fires_only_shots_that_hit():
 def test_bad_lives_raise_a_clear_error():
     with pytest.raises(ValueError, match="lives must be an integer from 1 to 9"):
         gym.make("rlsuite/Invaders-v0", lives=0)
+
+
+def test_frames_show_the_marching_direction_and_clock():
+    # The formation's next move depends on its direction and on the step within MOVE_EVERY, which
+    # a picture of the board alone does not show: the top-right marks do.
+    envs = gym.make_vec(
+        "rlsuite/Invaders-v0", 8, vectorization_mode="vector_entry_point", obs_mode="pixels"
+    )
+    frames, _ = envs.reset(seed=0)
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        state = envs.unwrapped.state
+        marks = frames[:, inv.MARK_ROW]  # (B, 64, 3): the one-pixel line of marks
+        green = (marks == inv.render.color("alien")).all(axis=-1)
+        right = green[:, inv.DIRECTION_MARK + inv.CELL : inv.CLOCK_MARK].all(axis=1)
+        left = green[:, inv.DIRECTION_MARK : inv.DIRECTION_MARK + inv.CELL].all(axis=1)
+        assert (right != left).all()
+        np.testing.assert_array_equal(np.where(right, 1, -1), state["direction"])
+        white = (marks[:, inv.CLOCK_MARK :] == inv.render.color("bullet")).all(axis=-1)
+        tick = white.reshape(-1, inv.MOVE_EVERY, inv.CELL).all(axis=2)
+        assert (tick.sum(axis=1) == 1).all()
+        np.testing.assert_array_equal(tick.argmax(axis=1), state["t"] % inv.MOVE_EVERY)
+        seen |= set(zip(state["direction"], state["t"] % inv.MOVE_EVERY, strict=True))
+        frames, *_ = envs.step(rng.integers(0, 4, 8))
+    assert len(seen) == 2 * inv.MOVE_EVERY  # both directions, every phase of the clock

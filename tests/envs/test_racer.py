@@ -163,3 +163,21 @@ def test_expert_finishes_variants_and_random_play_crashes(kwargs):
         results[player] = success.mean()
     assert results["expert"] >= 0.95
     assert results["random"] <= 0.05
+
+
+def test_frames_show_each_traffic_cars_speed_on_its_windscreen():
+    # Traffic moves by its own speed, which a still picture would not show: the windscreen's
+    # brightness does, faster cars brighter.
+    game = no_spawn(Racer())
+    state = empty_road(game)
+    shade = 1.0 / (racer.SPEED_SHADES - 1)  # px per step between two shades
+    speeds = [1.0, 1.0 + 4 * shade, 1.0 + 7 * shade, 1.0 + 11 * shade, 2.0]
+    for lane, speed in enumerate(speeds):
+        add_car(state, lane, lane=lane, dy=20.0, speed=speed)
+    frame = game.draw(state)[0]
+    row = racer.EGO_TOP - 20 + 2  # the windscreen's first row
+    columns = [game.road_left + lane * racer.LANE_W + 3 + 2 for lane in range(len(speeds))]
+    brightness = [int(frame[row, x].sum()) for x in columns]
+    assert brightness == sorted(brightness) and len(set(brightness)) == len(speeds)
+    state["car_speed"][0, 2] += shade  # one shade's worth faster
+    assert int(game.draw(state)[0][row, columns[2]].sum()) > brightness[2]
