@@ -79,13 +79,15 @@ def evaluate_run(
 
 def format_evaluation(result: dict[str, Any]) -> str:
     """The human-readable lines of `rlsuite eval`."""
-    success = result.get("success_rate")
+    success, task = result.get("success_rate"), result.get("mean_task_return")
     mode = "deterministic" if result["deterministic"] else "stochastic"
     return "\n".join(
         [
             f"checkpoint:          {result['checkpoint']} (step {result['num_steps']})",
             f"episodes:            {result['episodes']} ({mode} actions, seed {result['seed']})",
             f"mean return:         {result['mean_return']:.3f} +/- {result['std_return']:.3f}",
+            # rlsuite's games: the sparse task reward, whatever reward the agent trained on
+            f"mean task return:    {'-' if task is None else f'{task:.3f}'}",
             f"success rate:        {'-' if success is None else f'{success:.3f}'}",
             f"mean episode length: {result['mean_length']:.1f}",
         ]

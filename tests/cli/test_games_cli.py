@@ -7,8 +7,8 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlsuite.demos import load_demos
 from rlsuite.cli import main
+from rlsuite.demos import load_demos
 
 
 def test_expert_records_demonstrations_that_load(tmp_path, capsys):
@@ -64,3 +64,8 @@ def test_train_and_eval_on_an_rlsuite_game_with_its_native_vector_env(tmp_path, 
     assert main(["eval", str(run), "--episodes", "4", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert 0.0 <= result["success_rate"] <= 1.0
+    # Trained on shaped rewards, judged on the task: KeyDoor's task reward is 1 for a success.
+    assert result["mean_task_return"] == pytest.approx(result["success_rate"])
+    capsys.readouterr()
+    assert main(["eval", str(run), "--episodes", "4"]) == 0
+    assert f"mean task return:    {result['mean_task_return']:.3f}" in capsys.readouterr().out
