@@ -17,6 +17,7 @@ import numpy as np
 from rlsuite.demos import DemoRecorder
 from rlsuite.envs.core import GameEnv
 from rlsuite.envs.render import NoDisplayError, Window
+from rlsuite.episodes import EpisodeTracker
 
 # Which key plays which action meaning; the first match wins.
 KEY_NAMES: dict[str, tuple[str, ...]] = {
@@ -97,15 +98,21 @@ class HumanPlay:
             raise
         self.recorder = DemoRecorder(env_id, env_kwargs, source="human") if record else None
         self.help = keys_help(self.bindings, meanings)
-        self.episode, self.step_count, self.episode_return = 0, 0, 0.0
+        self.tracker = EpisodeTracker.for_env(self.env)
+        self.episode = 0
         self.last_result = ""
         self.returns: list[float] = []
         self._start_episode()
 
+    @property
+    def step_count(self) -> int:
+        """Steps taken in the running episode."""
+        return int(self.tracker.episode_lengths[0])
+
     def _start_episode(self) -> None:
         seed = self.seed + self.episode
         self.obs, _ = self.env.reset(seed=seed)
-        self.step_count, self.episode_return = 0, 0.0
+        self.tracker.reset()
         if self.recorder:
             self.recorder.start(seed)
 
@@ -122,7 +129,8 @@ class HumanPlay:
         """Show one frame, read the keyboard, maybe step. False once the session is over."""
         text = (
             f"episode {self.episode + 1}/{self.episodes}  step {self.step_count}  "
-            f"return {self.episode_return:.2f}  {self.last_result}\n{self.help}   esc: quit"
+            f"return {self.tracker.episode_returns[0]:.2f}  {self.last_result}\n"
+            f"{self.help}   esc: quit"
         )
         if not self.window.show(self.env.render(), text):
             return False
@@ -133,14 +141,13 @@ class HumanPlay:
         if self.recorder:
             self.recorder.add(self.obs, action, reward)
         self.obs = next_obs
-        self.step_count += 1
-        self.episode_return += float(reward)
-        if terminated or truncated:
-            success = bool(info.get("is_success", False))
+        finished = self.tracker.step(reward, terminated, truncated, info)
+        if finished:  # one env: at most one episode ends in a step
+            episode = finished[0]
             if self.recorder:
-                self.recorder.end(next_obs, terminated, success)
-            self.returns.append(self.episode_return)
-            self.last_result = "solved!" if success else "episode over"
+                self.recorder.end(next_obs, terminated, bool(episode.success))
+            self.returns.append(episode.episode_return)
+            self.last_result = "solved!" if episode.success else "episode over"
             self.episode += 1
             if self.episode >= self.episodes:
                 return False
