@@ -30,7 +30,7 @@ px per step. Traffic drives at 1.25 to 2.0 px per step.
   driven)`, so progress pays as it happens and a crash forfeits it, and
   `scale = 0.5 / (gamma + (1 - gamma) * 1000)` (see `rlsuite.envs.shaping`: every finish within
   the 1000-step time limit then beats every crash and every drive that never finishes, by at least
-  0.5). At gamma = 0.99 the expert's shaped return is about 0.95, a car that crashes at once
+  0.5). At gamma = 0.99 the expert's shaped return is about 0.86, a car that crashes at once
   scores 0 and one that drives on without finishing scores below 0.
 
 ## Termination
