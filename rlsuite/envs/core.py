@@ -425,9 +425,7 @@ class GameVectorEnv(gym.vector.VectorEnv):
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.game = resolve_game(game, **game_kwargs)
-        self._batch = _Batch(
-            self.game, num_envs, reward_mode, obs_mode, shaping_gamma, frame_stack
-        )
+        self._batch = _Batch(self.game, num_envs, reward_mode, obs_mode, shaping_gamma, frame_stack)
         if render_mode is not None:
             _check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
         self.render_mode = render_mode
