@@ -203,6 +203,11 @@ def run_train(args: argparse.Namespace) -> int:
             default_env_id=DEFAULT_ENV_ID,
             default_agent=DEFAULT_AGENT,
         )
+        if run_config.hyperparams:
+            print(
+                f"hyperparameters: {run_config.hyperparams} (--config and --set override them)",
+                flush=True,
+            )
         result = runs.train(run_config, args.run_dir, force=args.force, progress=progress)
     print(runs.describe_run(result))
     return result.exit_code

@@ -234,6 +234,8 @@ class RunConfig(Settings):
     checkpoint_every: int = setting(0, NON_NEGATIVE_INT)  # step_<N>.pt period (0: only last.pt)
     torch_threads: int = setting(1, POSITIVE_INT)  # torch.set_num_threads; small nets: one
     agent_config: dict[str, Any] = setting({}, MAPPING)  # the agent Config's fields
+    # Which per-task hyperparameter entry was applied ("" when none): rlsuite/hyperparams/.
+    hyperparams: str = setting("", TEXT)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists/dicts/scalars: what config.yaml and checkpoints hold."""
@@ -295,7 +297,8 @@ def resolve_config(
     default_env_id: str = "CartPole-v1",
     default_agent: str = "ppo",
 ) -> RunConfig:
-    """Merge defaults < ``--config`` file < command-line options < ``--set`` into a RunConfig.
+    """Merge defaults < per-task hyperparameters < ``--config`` file < command-line options <
+    ``--set`` into a RunConfig.
 
     `settings` and `env_kwargs` are "key=value" strings. Everything is checked here, before any
     folder is made: unknown keys, values of the wrong type or range, unknown env ids or agents,
@@ -315,12 +318,17 @@ def resolve_config(
     # hold "env_kwargs" (merged key by key); later layers win. Per-task hyperparameters (rl-zoo
     # style, keyed by env id) are one more layer, before the config file's.
     options = {"steps": steps, "n_envs": n_envs, "seed": seed, "eval_every": eval_every}
+    cli_env_kwargs = parse_pairs(env_kwargs, "--env-kwargs")
+    obs_mode = {**(file.get("env_kwargs") or {}), **cli_env_kwargs}.get("obs_mode")
+    task = task_settings(cls.name, env_id, obs_mode)
     layers = [
         (f"config file {config_file}", _flat_settings(file)),
         ("options", {key: value for key, value in options.items() if value is not None}),
-        ("--env-kwargs", {"env_kwargs": parse_pairs(env_kwargs, "--env-kwargs")}),
+        ("--env-kwargs", {"env_kwargs": cli_env_kwargs}),
         ("--set", parse_pairs(settings, "--set", parse_values=False)),
     ]
+    if task is not None:
+        layers.insert(0, task)
     values, merged_env_kwargs = merge_layers(layers, cls.name, agent_fields)
 
     agent_config = cls.Config(**{k: v for k, v in values.items() if k in agent_fields})
@@ -336,7 +344,8 @@ def resolve_config(
     config = RunConfig(
         env_id=env_id,
         agent=cls.name,
-        env_kwargs=merged_env_kwargs,
+        hyperparams=task[0] if task is not None else "",
+        env_kwargs=with_shaping_gamma(env_id, merged_env_kwargs, agent_config),
         wrappers=wrapper_paths,
         imports=all_imports,
         agent_config=dataclasses.asdict(agent_config),
@@ -370,6 +379,47 @@ def merge_layers(
                     f"valid: {', '.join(valid)}"
                 )
     return values, env_kwargs
+
+
+def task_settings(
+    agent: str, env_id: str, obs_mode: str | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The per-task hyperparameters of `agent` on `env_id` as a layer (rlsuite/hyperparams/)."""
+    from rlsuite import hyperparams
+
+    try:
+        task = hyperparams.lookup(agent, env_id, obs_mode)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if task is None:
+        return None
+    layer = dict(task.settings)
+    if task.steps is not None:
+        layer["steps"] = task.steps
+    layer["env_kwargs"] = task.env_kwargs
+    return task.describe(), layer
+
+
+def with_shaping_gamma(
+    env_id: str, env_kwargs: dict[str, Any], agent_config: Any
+) -> dict[str, Any]:
+    """`env_kwargs` with the game's shaping discount set to the agent's gamma.
+
+    Potential-based shaping leaves the optimal policy unchanged only when its discount is the
+    one the agent optimises (Ng et al. 1999), so rlsuite's games get the agent's gamma, and a
+    different one given by hand is refused.
+    """
+    spec = gym.spec(env_id)
+    gamma = getattr(agent_config, "gamma", None)
+    if gamma is None or not str(spec.entry_point).startswith("rlsuite.envs"):
+        return env_kwargs
+    given = env_kwargs.get("shaping_gamma")
+    if given is not None and not math.isclose(float(given), gamma):
+        raise ConfigError(
+            f"shaping_gamma={given} differs from the agent's gamma={gamma}; shaping must use "
+            "the agent's discount: drop shaping_gamma (it is set for you) or change gamma"
+        )
+    return {**env_kwargs, "shaping_gamma": gamma}
 
 
 def _maybe(run: dict[str, Any], key: str, default: int) -> int:
