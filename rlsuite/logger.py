@@ -3,6 +3,16 @@
 Agents call ``record(tag, value)`` for what they measure and ``record_episode`` when an episode
 ends; ``dump(step)`` writes the means on the environment-step axis, so rlsuite's curves and SB3's
 open side by side in one TensorBoard.
+
+Two returns, where an env reports ``info["task_reward"]`` (rlsuite's games: the sparse task
+reward, whatever ``reward_mode`` the agent trains on):
+
+- training curves keep SB3's meaning: ``rollout/ep_rew_mean`` is the return of the env's reward
+  (what the agent trains on, before any normalisation); ``rollout/ep_task_rew_mean`` is the task
+  return beside it;
+- evaluations judge the policy by the task: ``eval/mean_reward`` is the mean task return (the
+  env's return where it reports no task reward, as in SB3), so a sparse and a shaped run of one
+  game share a chart; ``eval/mean_env_reward`` is the env's return beside it.
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ import numpy as np
 # SB3's tag names (stable_baselines3/common/on_policy_algorithm.py and base_class.py).
 EP_REW_MEAN = "rollout/ep_rew_mean"
 EP_LEN_MEAN = "rollout/ep_len_mean"
+# Ours: the mean task return (info["task_reward"]) of the same episodes, where the env reports it.
+EP_TASK_REW_MEAN = "rollout/ep_task_rew_mean"
 SUCCESS_RATE = "rollout/success_rate"
 FPS = "time/fps"
 POLICY_LOSS = "train/policy_loss"
@@ -24,7 +36,10 @@ VALUE_LOSS = "train/value_loss"
 ENTROPY_LOSS = "train/entropy_loss"
 EXPLAINED_VARIANCE = "train/explained_variance"
 LEARNING_RATE = "train/learning_rate"
+# The task return where the env reports info["task_reward"], else the env's return (see above).
 EVAL_MEAN_REWARD = "eval/mean_reward"
+# Ours: the env's return in evaluation, logged where eval/mean_reward is the task return instead.
+EVAL_MEAN_ENV_REWARD = "eval/mean_env_reward"
 EVAL_SUCCESS_RATE = "eval/success_rate"
 EVAL_MEAN_EP_LENGTH = "eval/mean_ep_length"
 
@@ -55,6 +70,7 @@ class Logger:
         self.episode_returns: deque[float] = deque(maxlen=window)
         self.episode_lengths: deque[int] = deque(maxlen=window)
         self.episode_successes: deque[float] = deque(maxlen=window)
+        self.episode_task_returns: deque[float] = deque(maxlen=window)
         self.latest: dict[str, float] = {}
         self._last_dump_time: float | None = None
         self._last_dump_step: int | None = None
@@ -71,12 +87,23 @@ class Logger:
         """Remember one value of `tag`; `dump` writes the mean of all values since the last dump."""
         self._pending[tag].append(float(value))
 
-    def record_episode(self, episode_return: float, length: int, success: bool | None) -> None:
-        """Add one finished episode to the rolling window behind rollout/ep_*."""
+    def record_episode(
+        self,
+        episode_return: float,
+        length: int,
+        success: bool | None,
+        task_return: float | None = None,
+    ) -> None:
+        """Add one finished episode to the rolling window behind rollout/ep_*.
+
+        `success` and `task_return` are None where the env does not report them.
+        """
         self.episode_returns.append(float(episode_return))
         self.episode_lengths.append(int(length))
         if success is not None:
             self.episode_successes.append(float(success))
+        if task_return is not None:
+            self.episode_task_returns.append(float(task_return))
 
     def dump(self, step: int, force: bool = False) -> dict[str, float]:
         """Write the pending means and the rollout/time summaries at environment step `step`.
@@ -95,6 +122,8 @@ class Logger:
         if self.episode_returns:
             values[EP_REW_MEAN] = float(np.mean(self.episode_returns))
             values[EP_LEN_MEAN] = float(np.mean(self.episode_lengths))
+        if self.episode_task_returns:
+            values[EP_TASK_REW_MEAN] = float(np.mean(self.episode_task_returns))
         if self.episode_successes:
             values[SUCCESS_RATE] = float(np.mean(self.episode_successes))
         if self._last_dump_time is not None and step > self._last_dump_step:
@@ -135,9 +164,11 @@ class Logger:
             "episode_returns": list(self.episode_returns),
             "episode_lengths": list(self.episode_lengths),
             "episode_successes": list(self.episode_successes),
+            "episode_task_returns": list(self.episode_task_returns),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.episode_returns.extend(state["episode_returns"])
         self.episode_lengths.extend(state["episode_lengths"])
         self.episode_successes.extend(state["episode_successes"])
+        self.episode_task_returns.extend(state.get("episode_task_returns", []))  # newer key

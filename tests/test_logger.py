@@ -71,3 +71,29 @@ def test_memory_only_logger_keeps_latest_values():
     logger.write_now(tags.EVAL_MEAN_REWARD, 5.0, step=100)
     assert logger.latest[tags.EVAL_MEAN_REWARD] == 5.0
     logger.log_hparams({"lr": 0.1}, {})  # no writer: nothing to do, no error
+
+
+def test_task_returns_are_logged_beside_the_env_return_where_an_env_reports_them(tmp_path):
+    logger = Logger(tmp_path, window=3)
+    logger.record_episode(0.4, 10, success=False, task_return=0.0)  # shaped: paid for progress
+    logger.record_episode(1.3, 12, success=True, task_return=1.0)
+    logger.dump(step=100)
+    logger.close()
+    assert scalars(tmp_path, tags.EP_REW_MEAN) == [(100, pytest.approx(0.85))]
+    assert scalars(tmp_path, tags.EP_TASK_REW_MEAN) == [(100, 0.5)]
+    # An env without task rewards (CartPole) gets no task curve.
+    plain = Logger()
+    plain.record_episode(20.0, 20, success=None)
+    assert tags.EP_TASK_REW_MEAN not in plain.dump(step=1)
+
+
+def test_state_dict_carries_the_task_returns_and_reads_older_ones():
+    logger = Logger()
+    logger.record_episode(2.0, 5, success=True, task_return=1.0)
+    resumed = Logger()
+    resumed.load_state_dict(logger.state_dict())
+    assert resumed.dump(step=1)[tags.EP_TASK_REW_MEAN] == 1.0
+    older = {k: v for k, v in logger.state_dict().items() if k != "episode_task_returns"}
+    from_older = Logger()
+    from_older.load_state_dict(older)
+    assert tags.EP_TASK_REW_MEAN not in from_older.dump(step=1)

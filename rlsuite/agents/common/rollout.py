@@ -142,7 +142,9 @@ class RolloutCollector:
     def _end_episode(self, episode: Episode) -> None:
         self.num_episodes += 1
         if self.logger is not None:
-            self.logger.record_episode(episode.episode_return, episode.length, episode.success)
+            self.logger.record_episode(
+                episode.episode_return, episode.length, episode.success, episode.task_return
+            )
 
     # Checkpoints: made of tensors and python scalars only (torch.load(weights_only=True)).
     def state_dict(self) -> dict[str, Any]:
