@@ -31,6 +31,7 @@ from rlsuite.config import (
     PROBABILITY,
     REAL,
     Settings,
+    optional,
     setting,
 )
 
@@ -69,10 +70,11 @@ class A2CConfig(Settings):
     # MLP trunk layer widths (vector observations)
     hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
     activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Actor and critic on two trunks of the same shape (tuned; SB3's MlpPolicy does the same).
-    # One shared trunk works (`--set shared_trunk=true`) but the critic's large regression
-    # gradients, 40 samples at a time, shake the policy's features.
-    shared_trunk: bool = setting(False, FLAG)
+    # Vectors: actor and critic on two trunks of the same shape (tuned; SB3's MlpPolicy does the
+    # same). One shared trunk works (`--set shared_trunk=true`) but the critic's large regression
+    # gradients, 40 samples at a time, shake the policy's features. Images: one shared CNN (as
+    # SB3's CnnPolicy). None picks by observation; true/false force.
+    shared_trunk: bool | None = setting(None, optional(FLAG))
     log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # How the loss is differentiated: "numpy" (backpropagation written out, common/backprop.py;
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient; "numpy"

@@ -37,6 +37,7 @@ from rlsuite.config import (
     REAL,
     Settings,
     choice,
+    optional,
     setting,
 )
 
@@ -65,9 +66,10 @@ class ActorCriticConfig(Settings):
     # MLP trunk layer widths (vector observations)
     hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
     activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Two trunks: the critic's regression on returns of up to 100 would otherwise swamp the
-    # policy's features (shared: 120-380 on CartPole; two trunks: 500 on 3 seeds of 3).
-    shared_trunk: bool = setting(False, FLAG)
+    # Vectors: two trunks: the critic's regression on returns of up to 100 would otherwise swamp
+    # the policy's features (shared: 120-380 on CartPole; two trunks: 500 on 3 seeds of 3).
+    # Images: one shared CNN (as SB3's CnnPolicy). None picks by observation; true/false force.
+    shared_trunk: bool | None = setting(None, optional(FLAG))
     log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # How the loss is differentiated: "numpy" (backpropagation written out, common/backprop.py;
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient.

@@ -1,12 +1,17 @@
-"""The batched two-trunk MLP computes what two separate MLPs compute."""
+"""The batched two-trunk MLP computes what two separate MLPs compute; the pixel pipeline keeps
+frames uint8 until the CNN, which actor and critic share by default (separate on request)."""
 
 from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
-from rlsuite.agents.common.nets import MLPEncoder
+from rlsuite.agents import make_agent
+from rlsuite.agents.common.nets import CNNEncoder, MLPEncoder
+from rlsuite.agents.common.rollout import to_train_batch
+from rlsuite.vector import make_vector_env
 
 
 def separate_mlp(encoder: MLPEncoder, copy: int, obs: torch.Tensor) -> torch.Tensor:
@@ -37,3 +42,67 @@ def test_gradient_of_one_copy_leaves_the_other_untouched():
     encoder(torch.randn(5, 3))[1].sum().backward()
     weight = encoder.weights[0]
     assert weight.grad[0].abs().sum() == 0 and weight.grad[1].abs().sum() > 0
+
+
+# -- pixels: one CNN trunk by default, uint8 frames until the network ------------------------------
+def invaders_pixels(n: int = 2):
+    return make_vector_env("rlsuite/Invaders-v0", n, obs_mode="pixels", reward_mode="shaped")
+
+
+def test_pixel_rollout_holds_the_env_frames_as_uint8():
+    envs = invaders_pixels()
+    agent = make_agent("ppo", envs, {"n_steps": 6, "batch_size": 12}, seed=0)
+    agent.collector.reset(seed=0)
+    first_frames = agent.collector.obs.copy()
+    batch = agent.collect()
+    # The buffer keeps the env's own bytes (a quarter of float32's memory), exactly.
+    assert batch.obs.dtype == np.uint8 and batch.obs.shape == (6, 2, 64, 64, 3)
+    np.testing.assert_array_equal(batch.obs[0], first_frames)
+    # Flattening for the update copies no frame either: the tensor shares the rollout's memory.
+    train = to_train_batch(batch, np.zeros((6, 2)), np.zeros((6, 2)))
+    assert train.obs.dtype == torch.uint8
+    assert np.shares_memory(train.obs.numpy(), batch.obs)
+
+
+def test_cnn_on_uint8_frames_equals_the_cnn_on_frames_divided_by_255():
+    space = gym.spaces.Box(0, 255, (64, 64, 6), np.uint8)  # a 2-frame stack
+    encoder = CNNEncoder(space)
+    frames = torch.randint(0, 256, (5, 64, 64, 6), dtype=torch.uint8)
+    scaled = frames.permute(0, 3, 1, 2).float() / 255  # (B, C, H, W) in [0, 1]
+    torch.testing.assert_close(encoder(frames), encoder.forward_chw(scaled))
+    assert encoder(frames).shape == (5, 256)
+
+
+def policy_moves_when_only_the_critic_learns(agent, frames: np.ndarray) -> bool:
+    """One SGD step on the value loss alone: does the policy's output change?"""
+    net = agent.policy
+    logits = net.heads_numpy(frames)[0]
+    net.zero_grad()
+    net.value(torch.from_numpy(frames)).pow(2).mean().backward()
+    torch.optim.SGD(net.parameters(), lr=0.1).step()
+    return not np.allclose(net.heads_numpy(frames)[0], logits)
+
+
+@pytest.mark.parametrize(
+    ("shared_trunk", "shared"), [(None, True), (True, True), (False, False)], ids=str
+)
+def test_shared_and_separate_cnn_trunks_both_train(shared_trunk, shared):
+    envs = invaders_pixels()
+    settings = {"n_steps": 16, "batch_size": 16, "n_epochs": 2, "shared_trunk": shared_trunk}
+    agent = make_agent("ppo", envs, settings, seed=0)
+    before = {name: p.detach().clone() for name, p in agent.policy.named_parameters()}
+    agent.collector.reset(seed=0)
+    metrics = agent.update(agent.collect())
+    assert all(np.isfinite(value) for value in metrics.values()), metrics
+    unchanged = [n for n, p in agent.policy.named_parameters() if torch.equal(p, before[n])]
+    assert unchanged == []  # every layer of every trunk learned
+    # Shared (the default for images): the critic's loss shapes the features the actor uses.
+    # Separate: the actor's trunk never sees the critic's gradient.
+    frames = agent.collector.obs
+    assert policy_moves_when_only_the_critic_learns(agent, frames) == shared
+
+
+def test_vector_observations_keep_two_trunks_by_default(toy_envs):
+    agent = make_agent("ppo", toy_envs.cartpole(2), {}, seed=0)
+    frames = np.random.default_rng(0).normal(size=(4, 4)).astype(np.float32)
+    assert not policy_moves_when_only_the_critic_learns(agent, frames)

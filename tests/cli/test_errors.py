@@ -79,7 +79,7 @@ BAD_SETTINGS = [
     (["--set", "activation=gelu"], "activation must be one of tanh, relu, not 'gelu'"),
     (["--set", "hidden_sizes=0"], "hidden_sizes must be one or more positive integers"),
     (["--set", "hidden_sizes=64,-1"], "hidden_sizes must be one or more positive integers"),
-    (["--set", "shared_trunk=maybe"], "shared_trunk must be true or false, not 'maybe'"),
+    (["--set", "shared_trunk=maybe"], "shared_trunk must be true or false or none, not 'maybe'"),
     (["--agent", "ppo", "--set", "n_epochs=0"], "n_epochs must be a positive integer, not 0"),
     (["--agent", "ppo", "--set", "target_kl=-0.1"], "target_kl must be a positive number or none"),
     (

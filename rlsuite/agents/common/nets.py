@@ -2,10 +2,12 @@
 
 An ``Encoder`` turns an observation tensor into features ``(B, out_dim)`` (``MLPEncoder``:
 ``(copies, B, out_dim)``, one slice per trunk); it is chosen from the observation space (uint8
-images -> small CNN, anything else -> flatten + MLP). The actor (policy
-head) and critic (value head) sit on one shared trunk, as in the lecture's actor-critic, or on two
-trunks of the same shape when ``shared_trunk=False`` (for vector observations, one ``MLPEncoder``
-with ``copies=2``: two independent MLPs evaluated together, one batched product per layer).
+images -> small CNN, anything else -> flatten + MLP). The actor (policy head) and critic (value
+head) sit on one shared trunk, as in the lecture's actor-critic, or on two trunks of the same shape
+when ``shared_trunk=False`` (for vector observations, one ``MLPEncoder`` with ``copies=2``: two
+independent MLPs evaluated together, one batched product per layer). ``shared_trunk=None``, the
+agents' default, means one trunk for images (as SB3's ``CnnPolicy``: a CNN is most of the cost and
+learns features both heads use) and two for vectors (as SB3's ``MlpPolicy``).
 
 The per-step path (``ActorCriticNet.step``) avoids ``torch.distributions`` objects: sampling and
 log-probabilities are a few tensor ops, which matters when the environment step costs microseconds.
@@ -158,31 +160,50 @@ class MLPEncoder(nn.Module):
 
 
 class CNNEncoder(nn.Module):
-    """Nature-DQN's three convolutions (Mnih et al. 2015), narrower, for uint8 HWC frames.
+    """A small CNN for uint8 HWC frames drawn in 4-pixel cells, as every rlsuite game draws them.
 
-    On 64x64 input the feature maps are 15x15x16 -> 6x6x32 -> 4x4x32, then one linear layer.
+    Layers (on a 64x64 frame): conv 4x4 stride 4, 16 channels -> 16x16x16, one output per cell
+    (what the cell shows); conv 3x3 stride 2, 32 channels -> 7x7x32 (neighbourhoods of cells);
+    linear to ``out_dim``; ReLU after each. Nature-DQN's CNN (Mnih et al. 2015; SB3's NatureCNN)
+    was made for 84x84 Atari frames; on ours its 8x8 stride-4 filters straddle cells, and it costs
+    about four times the arithmetic of this one (docs/decisions.md).
+
+    The frame stays uint8 and channels-last until the network: ``forward`` permutes it to NCHW
+    as a view (no copy; convolutions accept channels-last memory) and converts it to float once.
+    The division by 255 is folded into the first layer's weights, conv(x / 255, W) =
+    conv(x, W / 255): a few hundred weights are scaled instead of every pixel of every frame.
     """
 
     def __init__(self, obs_space: gym.Space, out_dim: int = 256):
         super().__init__()
         height, width, channels = obs_space.shape
-        self.convs = nn.Sequential(
-            layer_init(nn.Conv2d(channels, 16, 8, stride=4)),
-            nn.ReLU(),
-            layer_init(nn.Conv2d(16, 32, 4, stride=2)),
-            nn.ReLU(),
-            layer_init(nn.Conv2d(32, 32, 3, stride=1)),
-            nn.ReLU(),
-            nn.Flatten(),
-        )
-        with torch.no_grad():
-            n_flat = self.convs(torch.zeros(1, channels, height, width)).shape[1]
-        self.linear = nn.Sequential(layer_init(nn.Linear(n_flat, out_dim)), nn.ReLU())
+        self.cell_conv = layer_init(nn.Conv2d(channels, 16, 4, stride=4))
+        self.neighbour_conv = layer_init(nn.Conv2d(16, 32, 3, stride=2))
+        n_flat = 32 * _conv_size(_conv_size(height, 4, 4), 3, 2)
+        n_flat *= _conv_size(_conv_size(width, 4, 4), 3, 2)
+        self.linear = layer_init(nn.Linear(n_flat, out_dim))
         self.out_dim = out_dim
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs.permute(0, 3, 1, 2).float() / 255.0  # (B, H, W, C) uint8 -> (B, C, H, W) in [0, 1]
-        return self.linear(self.convs(x))
+        """uint8 frames ``(B, H, W, C)`` -> features ``(B, out_dim)``."""
+        # Convert, then permute: the conversion runs over contiguous memory (about 3x faster).
+        pixels = obs.float().permute(0, 3, 1, 2)  # (B, C, H, W) in 0..255, channels-last memory
+        return self.forward_chw(pixels, scale=1 / 255)
+
+    def forward_chw(self, pixels: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        """Float frames ``(B, C, H, W)``, multiplied by ``scale`` -> features ``(B, out_dim)``."""
+        cell = self.cell_conv
+        x = F.relu(F.conv2d(pixels, cell.weight * scale, cell.bias, stride=cell.stride))
+        x = F.relu(self.neighbour_conv(x))  # (B, 32, h, w), channels-last memory
+        # Flatten in (h, w, channel) order: for channels-last memory that is a view, where
+        # flatten(1) would copy the maps into (channel, h, w) order (and back in the backward).
+        x = x.permute(0, 2, 3, 1).flatten(1)  # (B, h * w * 32)
+        return F.relu(self.linear(x))  # (B, out_dim)
+
+
+def _conv_size(size: int, kernel: int, stride: int) -> int:
+    """Output length of an unpadded convolution along one axis."""
+    return (size - kernel) // stride + 1
 
 
 def make_encoder(
@@ -222,13 +243,15 @@ class ActorCriticNet(nn.Module):
         action_space: gym.Space,
         hidden_sizes: tuple[int, ...] = (64, 64),
         activation: str = "tanh",
-        shared_trunk: bool = True,
+        shared_trunk: bool | None = None,
         with_critic: bool = True,
         log_std_init: float = 0.0,
     ):
         super().__init__()
         check_action_space(action_space)
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
+        if shared_trunk is None:  # the default: one trunk for images, two for vectors
+            shared_trunk = is_image_space(obs_space)
         # A separate critic trunk keeps value-regression gradients out of the policy's features.
         two_trunks = with_critic and not shared_trunk
         # An MLP holds both trunks as two copies of itself (copy 0 the actor's, copy 1 the
