@@ -4,9 +4,13 @@ A checkpoint is one ``torch.save`` of tensors and python builtins only, so it lo
 ``torch.load(path, weights_only=True)``: nothing in the file can execute code. It holds (see
 :func:`checkpoint_payload`) the agent's ``state_dict()`` (weights, optimizer, counters, RNG states,
 logger window), the vector env's own state (captured generically, see :mod:`rlsuite.envstate`),
-the run's bookkeeping, the resolved config and a format version. It is written to a temporary
-file in the same folder and renamed over the old one, so a crash never leaves a half-written
-``last.pt``.
+the run's bookkeeping, the resolved config, the observation and action spaces (so that an agent
+can be rebuilt to act without making any env: ``rlsuite.load``) and a format version. It is
+written to a temporary file in the same folder and renamed over the old one, so a crash never
+leaves a half-written ``last.pt``.
+
+``Agent.save(path)`` writes a smaller file of the same kind (format ``rlsuite-agent``): the
+agent's name, seed, spaces and ``state_dict()``, without a run's config or env state.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 
 from rlsuite import __version__
@@ -28,6 +33,8 @@ from rlsuite.errors import RlsuiteError, one_line
 
 CHECKPOINT_FORMAT = "rlsuite-checkpoint"
 CHECKPOINT_VERSION = 1
+AGENT_FORMAT = "rlsuite-agent"  # Agent.save's files
+AGENT_VERSION = 1
 
 
 def checkpoint_payload(
@@ -43,7 +50,54 @@ def checkpoint_payload(
         "agent": agent.state_dict(),
         "env_state": capture_env_state(envs),  # None for subprocess (vec=async) envs
         "run_state": run_state,
+        "spaces": spaces_to_dict(envs.single_observation_space, envs.single_action_space),
     }
+
+
+def agent_payload(agent: Any) -> dict[str, Any]:
+    """What ``Agent.save`` writes: enough to rebuild the agent and act, with no env."""
+    envs = agent.envs
+    return {
+        "format": AGENT_FORMAT,
+        "format_version": AGENT_VERSION,
+        "rlsuite_version": __version__,
+        "agent": agent.name,
+        "seed": agent.seed,
+        "spaces": spaces_to_dict(envs.single_observation_space, envs.single_action_space),
+        "state": agent.state_dict(),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Spaces as plain data (Box and Discrete: the spaces the agents take)
+# ------------------------------------------------------------------------------------------------
+
+
+def spaces_to_dict(observation_space: gym.Space, action_space: gym.Space) -> dict[str, Any]:
+    """{"observation": ..., "action": ...}, each from `space_to_dict`."""
+    return {"observation": space_to_dict(observation_space), "action": space_to_dict(action_space)}
+
+
+def space_to_dict(space: gym.Space) -> dict[str, Any] | None:
+    """A Box or Discrete space as tensors and builtins; None for any other space."""
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, gym.spaces.Box):
+        return {
+            "type": "Box",
+            "low": torch.from_numpy(np.array(space.low)),  # a copy: the bounds are read-only
+            "high": torch.from_numpy(np.array(space.high)),
+            "dtype": np.dtype(space.dtype).name,
+        }
+    return None
+
+
+def space_from_dict(data: dict[str, Any]) -> gym.Space:
+    """The inverse of `space_to_dict`."""
+    if data["type"] == "Discrete":
+        return gym.spaces.Discrete(data["n"], start=data["start"])
+    dtype = np.dtype(data["dtype"])
+    return gym.spaces.Box(data["low"].numpy(), data["high"].numpy(), dtype=dtype)
 
 
 def save_checkpoint(payload: dict[str, Any], *paths: Path) -> None:
@@ -61,7 +115,19 @@ def save_checkpoint(payload: dict[str, Any], *paths: Path) -> None:
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True``; missing or corrupt files raise RlsuiteError."""
+    """Read a run's checkpoint with ``weights_only=True``; missing or corrupt files raise
+    RlsuiteError."""
+    data = load_saved(path)
+    if data["format"] != CHECKPOINT_FORMAT:  # an Agent.save file: no run config, no env state
+        raise RlsuiteError(
+            f"{path} holds an agent saved with agent.save, not a run's checkpoint; "
+            "load it with rlsuite.load, or give a run folder"
+        )
+    return data
+
+
+def load_saved(path: str | Path) -> dict[str, Any]:
+    """A run's checkpoint or an ``Agent.save`` file, read with ``weights_only=True``."""
     path = Path(path)
     if not path.is_file():
         raise RlsuiteError(f"checkpoint not found: {path}")
@@ -84,9 +150,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"cannot read checkpoint {path}: the file is corrupt or truncated ({reason}); "
             "use a run's checkpoints/last.pt or best.pt"
         ) from None
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+    versions = {CHECKPOINT_FORMAT: CHECKPOINT_VERSION, AGENT_FORMAT: AGENT_VERSION}
+    if not isinstance(data, dict) or data.get("format") not in versions:
         raise RlsuiteError(f"{path} is not an rlsuite checkpoint")
-    if data.get("format_version", 0) > CHECKPOINT_VERSION:
+    if data.get("format_version", 0) > versions[data["format"]]:
         raise RlsuiteError(
             f"{path} was written by a newer rlsuite (format "
             f"{data['format_version']}); upgrade rlsuite to read it"

@@ -230,10 +230,19 @@ def add_target_argument(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seed of the episodes (default: the one the run's evaluations used)",
     )
-    p.add_argument(
+    actions = p.add_mutually_exclusive_group()
+    actions.add_argument(
         "--deterministic",
+        dest="deterministic",
         action="store_true",
-        help="take the most likely action instead of sampling from the policy",
+        default=True,
+        help="take the most likely action, as the run's evaluations do (the default)",
+    )
+    actions.add_argument(
+        "--stochastic",
+        dest="deterministic",
+        action="store_false",
+        help="sample each action from the policy instead",
     )
 
 

@@ -1,13 +1,17 @@
-"""Evaluate and watch a saved agent, and list what is available (`rlsuite eval|watch|envs|agents`).
+"""Load, evaluate and watch a saved agent, and list what is available (``rlsuite.load``,
+`rlsuite eval|watch|envs|agents`).
 
 A run folder or checkpoint is loaded with ``torch.load(weights_only=True)``
-(``runs.load_checkpoint``) and its agent rebuilt from the saved config, on fresh environments.
+(``checkpoints.load_checkpoint``) and its agent rebuilt from the saved config: on fresh
+environments to evaluate, from the saved spaces alone to act (``load_agent``, ``rlsuite.load``).
+Both act deterministically by default, as the run's own evaluations do.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,14 +20,80 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 
-from rlsuite.checkpoints import find_checkpoint, load_checkpoint
+from rlsuite.checkpoints import (
+    CHECKPOINT_FORMAT,
+    find_checkpoint,
+    load_checkpoint,
+    load_saved,
+    space_from_dict,
+)
 from rlsuite.config import RunConfig, check_env_id, import_modules
 from rlsuite.envs.render import Window, check_display, display_scale, with_hud, write_video
 from rlsuite.episodes import Episode, EpisodeTracker
 from rlsuite.errors import RlsuiteError, one_line
-from rlsuite.runs import EVAL_SEED_OFFSET, _plain_numbers, build_agent, run_envs
+from rlsuite.runs import EVAL_SEED_OFFSET, _plain_numbers, build_agent, judged_return, run_envs
 from rlsuite.vector import make_render_env
+
+
+def load_agent(target: str | Path):
+    """The agent saved in a run folder (best.pt, else last.pt), a checkpoint or an
+    ``Agent.save`` file, ready to ``predict``: ``rlsuite.load``.
+
+    It is rebuilt from the saved observation and action spaces; no env is made (for checkpoints
+    written before the spaces were saved, one env is made to read them, and closed). The
+    caller's python and torch random generators are left as they were.
+    """
+    path = find_checkpoint(target)
+    return _agent_from_saved(load_saved(path), path)
+
+
+def _agent_from_saved(data: dict[str, Any], path: Path):
+    """The acting agent of a loaded checkpoint or Agent.save file (see `load_agent`)."""
+    from rlsuite.agents import agent_class, make_config
+
+    if data["format"] == CHECKPOINT_FORMAT:
+        config = RunConfig.from_dict(data["config"])
+        name, settings, seed, state = config.agent, config.agent_config, config.seed, data["agent"]
+        spaces = data.get("spaces") or _spaces_of_env(config)
+    else:  # Agent.save
+        name, seed, state, spaces = data["agent"], data["seed"], data["state"], data["spaces"]
+        settings = state["config"]
+    observation_space = space_from_dict(spaces["observation"])
+    action_space = space_from_dict(spaces["action"])
+    with _global_random_state_kept():  # building an agent seeds python's and torch's
+        agent = agent_class(name).for_spaces(
+            observation_space, action_space, make_config(name, settings), seed=seed
+        )
+        try:
+            agent.load_state_dict(state)
+        except Exception as exc:
+            raise RlsuiteError(
+                f"checkpoint {path} does not fit its agent: {one_line(exc)}"
+            ) from None
+    return agent
+
+
+def _spaces_of_env(config: RunConfig) -> dict[str, Any]:
+    """The spaces of one env of `config`, made and closed (checkpoints that hold none)."""
+    from rlsuite.checkpoints import spaces_to_dict
+
+    import_modules(config.imports)
+    check_env_id(config.env_id)
+    env = make_render_env(config.env_id, config.wrappers, **config.env_kwargs)
+    env.close()
+    return spaces_to_dict(env.observation_space, env.action_space)
+
+
+@contextmanager
+def _global_random_state_kept() -> Iterator[None]:
+    python_state = random.getstate()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:
+        random.setstate(python_state)
 
 
 def load_run(target: str | Path, num_envs: int = 1):
@@ -49,11 +119,14 @@ def load_run(target: str | Path, num_envs: int = 1):
 
 
 def evaluate_run(
-    target: str | Path, episodes: int = 10, deterministic: bool = False, seed: int | None = None
+    target: str | Path, episodes: int = 10, deterministic: bool = True, seed: int | None = None
 ) -> dict[str, Any]:
-    """Mean/std return, success rate (None when the env does not report it) and mean length.
+    """Mean/std return, mean task return and success rate (None where the env does not report
+    them), mean length; `mean_reward` is the return the run's evaluations judge by (the task
+    return where there is one: eval/mean_reward).
 
-    `seed` defaults to the one the run's own evaluations use, so the numbers are comparable.
+    Deterministic actions and, by default, the seed the run's own evaluations use, so the
+    numbers compare with the run's eval/* curves; `deterministic=False` samples actions.
     """
     from rlsuite.agents import evaluate
 
@@ -73,6 +146,7 @@ def evaluate_run(
         "episodes": episodes,
         "deterministic": deterministic,
         "seed": seed,
+        "mean_reward": judged_return(result),
         **_plain_numbers(result),
     }
 
@@ -81,17 +155,19 @@ def format_evaluation(result: dict[str, Any]) -> str:
     """The human-readable lines of `rlsuite eval`."""
     success, task = result.get("success_rate"), result.get("mean_task_return")
     mode = "deterministic" if result["deterministic"] else "stochastic"
-    return "\n".join(
-        [
-            f"checkpoint:          {result['checkpoint']} (step {result['num_steps']})",
-            f"episodes:            {result['episodes']} ({mode} actions, seed {result['seed']})",
-            f"mean return:         {result['mean_return']:.3f} +/- {result['std_return']:.3f}",
-            # rlsuite's games: the sparse task reward, whatever reward the agent trained on
-            f"mean task return:    {'-' if task is None else f'{task:.3f}'}",
-            f"success rate:        {'-' if success is None else f'{success:.3f}'}",
-            f"mean episode length: {result['mean_length']:.1f}",
-        ]
-    )
+    returns = f"{result['mean_return']:.3f} +/- {result['std_return']:.3f}"
+    lines = [
+        f"checkpoint:          {result['checkpoint']} (step {result['num_steps']})",
+        f"episodes:            {result['episodes']} ({mode} actions, seed {result['seed']})",
+    ]
+    if task is None:
+        lines.append(f"mean return:         {returns}")
+    else:  # rlsuite's games: the sparse task reward, whatever reward the agent trained on
+        lines.append(f"mean task return:    {task:.3f}  (what eval/mean_reward and best.pt judge)")
+        lines.append(f"mean env return:     {returns}  (the reward the agent trained on)")
+    lines.append(f"success rate:        {'-' if success is None else f'{success:.3f}'}")
+    lines.append(f"mean episode length: {result['mean_length']:.1f}")
+    return "\n".join(lines)
 
 
 def watch_run(
@@ -99,12 +175,13 @@ def watch_run(
     episodes: int = 3,
     fps: float | None = None,
     record: str | Path | None = None,
-    deterministic: bool = False,
+    deterministic: bool = True,
     seed: int | None = None,
     report: Callable[[str], None] = print,
 ) -> list[tuple[float, int]]:
     """Play the agent: in a pygame window, or into a .gif/.mp4 file (no display needed).
 
+    Deterministic actions by default, as the run's evaluations (`deterministic=False` samples).
     Frames are the env's ``render_mode="rgb_array"`` images: one after each reset and one after
     every step, so an episode of length L gives L + 1 frames. Returns (return, length) per episode.
     Where no window can be seen, and nothing is recorded, it raises NoDisplayError at once.
@@ -119,11 +196,17 @@ def watch_run(
     else:
         find_checkpoint(target)  # a wrong target is the first mistake to report
         check_display()  # NoDisplayError at once, not after loading the agent
-    agent, envs, config, _ = load_run(target)
-    envs.close()  # the agent acts on one rendering env below
+    path = find_checkpoint(target)
+    checkpoint = load_checkpoint(path)
+    config = RunConfig.from_dict(checkpoint["config"])
+    import_modules(config.imports)
+    check_env_id(config.env_id)
+    agent = _agent_from_saved(checkpoint, path)  # it acts on one rendering env
     env = make_render_env(config.env_id, config.wrappers, **config.env_kwargs)
     fps = fps or env.metadata.get("render_fps") or 30
     seed = config.seed + EVAL_SEED_OFFSET if seed is None else seed
+    mode = "deterministic" if deterministic else "stochastic"
+    report(f"watching {path} (step {agent.num_steps}): {mode} actions, seed {seed}")
     window = None if record is not None else Window(f"rlsuite watch {config.env_id}", fps=fps)
     frames: list[np.ndarray] = []
     results: list[tuple[float, int]] = []
@@ -138,7 +221,7 @@ def watch_run(
                     break  # the user closed the window or pressed Esc
                 total, length = result.episode_return, result.length
                 results.append((total, length))
-                report(f"episode {episode}: return {total:.2f}, length {length}")
+                report(f"episode {episode}: {_describe_episode(result)}")
     finally:
         env.close()
         if window is not None:
@@ -170,9 +253,19 @@ def _play_episode(env, agent, seed, deterministic, window, label, frames) -> Epi
             return None
         if ended:
             return ended[0]
-        action = agent.predict(np.asarray(obs)[None], deterministic=deterministic)[0]
+        action = agent.predict(obs, deterministic=deterministic)
         obs, reward, terminated, truncated, info = env.step(action)
         ended = tracker.step(reward, terminated, truncated, info)
+
+
+def _describe_episode(episode: Episode) -> str:
+    """ "return 1.23, length 20", with the task return and success where the env reports them."""
+    text = f"return {episode.episode_return:.2f}, length {episode.length}"
+    if episode.task_return is not None:
+        text += f", task return {episode.task_return:.2f}"
+    if episode.success is not None:
+        text += ", success" if episode.success else ", no success"
+    return text
 
 
 @contextmanager

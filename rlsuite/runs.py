@@ -131,7 +131,8 @@ class TrainResult:
     status: str  # "finished", "interrupted" or "already finished"
     exit_code: int  # 0, or 130 / 143 after SIGINT / SIGTERM
     last_eval: dict[str, Any] | None = None
-    best_mean_return: float | None = None
+    best_eval: dict[str, Any] | None = None  # the evaluation best.pt was saved at
+    rollout: dict[str, float] | None = None  # the last training episodes' means (tag -> value)
 
 
 @dataclass
@@ -146,7 +147,7 @@ class _Session:
     logger: Logger
     last_eval_step: int = 0
     last_checkpoint_step: int = 0
-    best_mean_return: float | None = None
+    best_eval: dict[str, Any] | None = None
     last_eval: dict[str, Any] | None = None
 
     @property
@@ -157,15 +158,18 @@ class _Session:
         return {
             "last_eval_step": self.last_eval_step,
             "last_checkpoint_step": self.last_checkpoint_step,
-            "best_mean_return": self.best_mean_return,
+            "best_eval": self.best_eval,
             "last_eval": self.last_eval,
         }
 
     def load_run_state(self, state: dict[str, Any]) -> None:
         self.last_eval_step = int(state["last_eval_step"])
         self.last_checkpoint_step = int(state["last_checkpoint_step"])
-        self.best_mean_return = state["best_mean_return"]
         self.last_eval = state["last_eval"]
+        self.best_eval = state.get("best_eval")
+        if self.best_eval is None and state.get("best_mean_return") is not None:
+            # Checkpoints before issue 7 kept only the best env return.
+            self.best_eval = {"mean_return": state["best_mean_return"]}
 
 
 def train(
@@ -219,13 +223,7 @@ def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = Fa
     if num_steps >= config.steps:
         session.logger.close()
         return TrainResult(
-            run_dir,
-            config,
-            num_steps,
-            "already finished",
-            0,
-            session.last_eval,
-            session.best_mean_return,
+            run_dir, config, num_steps, "already finished", 0, session.last_eval, session.best_eval
         )
     return _train_loop(session, progress)
 
@@ -344,7 +342,14 @@ def _train_loop(s: _Session, progress: bool) -> TrainResult:
         if s.eval_envs is not None:
             s.eval_envs.close()
     return TrainResult(
-        s.run_dir, s.config, s.agent.num_steps, status, exit_code, s.last_eval, s.best_mean_return
+        s.run_dir,
+        s.config,
+        s.agent.num_steps,
+        status,
+        exit_code,
+        s.last_eval,
+        s.best_eval,
+        _rollout_means(s.logger),
     )
 
 
@@ -366,6 +371,8 @@ def _after_update(s: _Session, bar) -> None:
         postfix["fps"] = f"{s.logger.latest[tags.FPS]:.0f}"
     if tags.EP_REW_MEAN in s.logger.latest:
         postfix["ep_rew_mean"] = f"{s.logger.latest[tags.EP_REW_MEAN]:.2f}"
+    if tags.SUCCESS_RATE in s.logger.latest:
+        postfix["success"] = f"{s.logger.latest[tags.SUCCESS_RATE]:.2f}"
     bar.set_postfix(postfix, refresh=False)
 
 
@@ -382,18 +389,36 @@ def _evaluate_and_log(s: _Session) -> None:
         deterministic=True,
         seed=s.config.seed + EVAL_SEED_OFFSET,
     )
-    s.logger.write_now(tags.EVAL_MEAN_REWARD, result["mean_return"], steps)
+    s.logger.write_now(tags.EVAL_MEAN_REWARD, judged_return(result), steps)
+    if result.get("mean_task_return") is not None:  # eval/mean_reward is the task's return
+        s.logger.write_now(tags.EVAL_MEAN_ENV_REWARD, result["mean_return"], steps)
     s.logger.write_now(tags.EVAL_MEAN_EP_LENGTH, result["mean_length"], steps)
     if result.get("success_rate") is not None:
         s.logger.write_now(tags.EVAL_SUCCESS_RATE, result["success_rate"], steps)
     s.logger.flush()
     s.last_eval_step = steps
     s.last_eval = {"step": steps, **_plain_numbers(result)}
-    if s.best_mean_return is None or result["mean_return"] > s.best_mean_return:
-        s.best_mean_return = float(result["mean_return"])
+    if s.best_eval is None or _ranking(s.last_eval) > _ranking(s.best_eval):
+        s.best_eval = s.last_eval
         save_checkpoint(
             checkpoint_payload(s.config, s.agent, s.envs, s.run_state()), s.checkpoints / "best.pt"
         )
+
+
+def judged_return(result: dict[str, Any]) -> float:
+    """The return an evaluation judges a policy by (eval/mean_reward, best.pt, rlsuite eval).
+
+    The task's own return (``info["task_reward"]``) where the env reports it, so that a sparse
+    and a shaped run of one game are judged alike; otherwise the env's return.
+    """
+    task = result.get("mean_task_return")
+    return float(result["mean_return"] if task is None else task)
+
+
+def _ranking(result: dict[str, Any]) -> tuple[float, float]:
+    """Which evaluation is better: the judged return, then the success rate on a tie."""
+    success = result.get("success_rate")
+    return judged_return(result), -1.0 if success is None else float(success)
 
 
 def _write_summary(s: _Session, status: str) -> None:
@@ -405,7 +430,8 @@ def _write_summary(s: _Session, status: str) -> None:
         "num_steps": s.agent.num_steps,
         "target_steps": s.config.steps,
         "last_eval": s.last_eval,
-        "best_eval_mean_return": s.best_mean_return,
+        "best_eval": s.best_eval,
+        "rollout": _rollout_means(s.logger),
         "finished_at": datetime.now().isoformat(timespec="seconds"),
         "rlsuite_version": __version__,
     }
@@ -420,9 +446,27 @@ def _flat_hparams(config: RunConfig) -> dict[str, Any]:
 
 def _hparam_metrics(s: _Session) -> dict[str, float]:
     # Own tags: reusing eval/mean_reward would add a stray point to that curve.
-    if s.best_mean_return is None:
+    if s.best_eval is None:
         return {}
-    return {"hparams/best_eval_mean_reward": s.best_mean_return}
+    metrics = {"hparams/best_eval_mean_reward": judged_return(s.best_eval)}
+    if s.best_eval.get("success_rate") is not None:
+        metrics["hparams/best_eval_success_rate"] = float(s.best_eval["success_rate"])
+    return metrics
+
+
+# The training curves' last values that the summary repeats (the last 100 episodes' means).
+_ROLLOUT_SUMMARY = {
+    tags.EP_REW_MEAN: "ep_rew_mean",
+    tags.EP_TASK_REW_MEAN: "ep_task_rew_mean",
+    tags.SUCCESS_RATE: "success_rate",
+    tags.EP_LEN_MEAN: "ep_len_mean",
+}
+
+
+def _rollout_means(logger: Logger) -> dict[str, float]:
+    return {
+        name: logger.latest[tag] for tag, name in _ROLLOUT_SUMMARY.items() if tag in logger.latest
+    }
 
 
 def _plain_numbers(result: dict[str, Any]) -> dict[str, Any]:
@@ -465,6 +509,18 @@ class _StopFlag:
                 signal.signal(sig, handler)
 
 
+def describe_evaluation(result: dict[str, Any]) -> str:
+    """ "task return 0.90 (env return 1.23), success rate 0.90", or "mean return 500.00"."""
+    task, success = result.get("mean_task_return"), result.get("success_rate")
+    if task is None:
+        text = f"mean return {result['mean_return']:.2f}"
+    else:
+        text = f"task return {task:.2f} (env return {result['mean_return']:.2f})"
+    if success is not None:
+        text += f", success rate {success:.2f}"
+    return text
+
+
 def describe_run(result: TrainResult) -> str:
     """The closing message of `rlsuite train`: where everything is and what to run next."""
     run = shlex.quote(str(result.run_dir))
@@ -475,10 +531,15 @@ def describe_run(result: TrainResult) -> str:
     ]
     if result.num_steps > result.config.steps:
         lines[0] += f"; {result.config.steps} asked for, and training stops after a whole update"
-    if result.last_eval is not None:
+    last, best = result.last_eval, result.best_eval
+    if last is not None:
+        lines.append(f"last evaluation: {describe_evaluation(last)} at step {last['step']}")
+    if best is not None and last is not None and best.get("step") != last["step"]:
+        lines.append(f"best evaluation: {describe_evaluation(best)} at step {best.get('step')}")
+    if last is None and result.rollout and "success_rate" in result.rollout:
         lines.append(
-            f"last evaluation: mean return {result.last_eval['mean_return']:.2f} "
-            f"at step {result.last_eval['step']}"
+            f"training episodes: success rate {result.rollout['success_rate']:.2f} "
+            "(the last 100; no evaluation ran)"
         )
     lines += [
         f"run folder:   {result.run_dir}  (config.yaml, summary.json)",

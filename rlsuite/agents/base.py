@@ -12,6 +12,7 @@ import dataclasses
 import math
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -39,7 +40,7 @@ from rlsuite.logger import Logger
 LR_SCHEDULE = choice("constant", "linear")  # see Agent.learning_rate_at
 ACTIVATION = choice(*ACTIVATIONS)
 
-__all__ = ["Agent", "NonFiniteLossError", "UnsupportedSpaceError"]
+__all__ = ["Agent", "NonFiniteLossError", "SpacesOnlyEnv", "UnsupportedSpaceError"]
 
 
 class NonFiniteLossError(ValueError):
@@ -138,6 +139,8 @@ class Agent:
     # -- the loop -----------------------------------------------------------------------------
     def learn(self, total_steps: int, callback: Callable[[Agent], bool] | None = None) -> Agent:
         """Train until ``num_steps >= total_steps``; ``callback(self) is False`` stops early."""
+        if isinstance(self.envs, SpacesOnlyEnv):
+            raise RuntimeError(SpacesOnlyEnv.CANNOT_TRAIN)
         if not self.started:
             self.collector.reset(seed=self.seed)
             self.started = True
@@ -243,12 +246,60 @@ class Agent:
 
     # -- acting -------------------------------------------------------------------------------
     def predict(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
-        """Batched observations ``(B, *obs_shape)`` -> batched actions the env accepts."""
-        obs = np.asarray(obs, dtype=self.envs.single_observation_space.dtype)
+        """Actions the env accepts: one for one observation, a batch ``(B, ...)`` for a batch.
+
+        As Stable-Baselines3's ``model.predict``, without its recurrent-state tuple. ``obs`` is
+        what the run's env gives (a game's ``frame_stack`` is already inside its observation);
+        the saved observation statistics are applied, frozen. ``deterministic`` takes the most
+        likely action (the Gaussian's mean for Box actions) instead of sampling.
+        """
+        space = self.envs.single_observation_space
+        obs = np.asarray(obs, dtype=space.dtype)
+        single = obs.shape == space.shape
+        if single:
+            obs = obs[None]  # a batch of one
+        elif obs.shape[1:] != space.shape:
+            raise ValueError(
+                f"predict takes one observation of shape {space.shape} or a batch of shape "
+                f"(B, {', '.join(map(str, space.shape))}), not an array of shape {obs.shape}"
+            )
         if self.obs_normalizer is not None:  # the training statistics, frozen: no update here
             obs = self.obs_normalizer.normalize(obs)
         actions, _, _ = self.policy.step(obs, self.predict_rng, deterministic)
-        return self.policy.to_env(actions)
+        actions = self.policy.to_env(actions)
+        return actions[0] if single else actions
+
+    @classmethod
+    def for_spaces(
+        cls,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        config: Any = None,
+        *,
+        seed: int = 0,
+    ) -> Agent:
+        """An agent that acts (``predict``) and saves, built from spaces alone: no env is made.
+
+        What ``rlsuite.load`` returns. It cannot ``learn``: it has no env to collect from.
+        """
+        return cls(SpacesOnlyEnv(observation_space, action_space), config, seed=seed)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Agent:
+        """``rlsuite.load(path)``, checked to be this agent (``PPO.load(path)``, as in SB3)."""
+        from rlsuite.playback import load_agent
+
+        agent = load_agent(path)
+        if not isinstance(agent, cls):
+            raise ValueError(f"{path} holds a {agent.name} agent, not {cls.__name__}")
+        return agent
+
+    def save(self, path: str | Path) -> None:
+        """Write the agent to `path` (tensors and plain data: ``torch.load(weights_only=True)``
+        reads it); ``rlsuite.load(path)`` gives it back, ready to ``predict``."""
+        from rlsuite.checkpoints import agent_payload, save_checkpoint
+
+        save_checkpoint(agent_payload(self), Path(path))
 
     # -- checkpoints ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -296,6 +347,32 @@ class Agent:
         for part, key in ((self.obs_normalizer, "obs"), (self.reward_scaler, "reward")):
             if part is not None and normalization.get(key) is not None:
                 part.load_state_dict(normalization[key])
+
+
+class SpacesOnlyEnv(gym.vector.VectorEnv):
+    """A stand-in vector env of one that has only spaces: an agent that acts needs no more.
+
+    ``Agent.for_spaces`` builds agents on it (``rlsuite.load``); stepping it says why it cannot.
+    """
+
+    metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
+    CANNOT_TRAIN = (
+        "this agent was loaded to act (rlsuite.load): it has no env to train on; "
+        "continue a run with `rlsuite train --resume RUN_DIR`"
+    )
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space) -> None:
+        self.num_envs = 1
+        self.single_observation_space = observation_space
+        self.single_action_space = action_space
+        self.observation_space = gym.vector.utils.batch_space(observation_space, 1)
+        self.action_space = gym.vector.utils.batch_space(action_space, 1)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        raise RuntimeError(self.CANNOT_TRAIN)
+
+    def step(self, actions):
+        raise RuntimeError(self.CANNOT_TRAIN)
 
 
 def _stringify_ints(tree: Any) -> Any:
