@@ -17,14 +17,15 @@ if TYPE_CHECKING:
     from rlsuite.agents import Agent
 
 
-def load(target: str | Path) -> Agent:
+def load(target: str | Path, device: str = "auto") -> Agent:
     """The trained agent in a run folder (its best.pt, else last.pt), a checkpoint file or a file
     written by ``agent.save``, ready to act: ``agent.predict(obs, deterministic=True)``.
 
     No environment is made. ``predict`` takes observations as the run's env gives them (one, or
     a batch): a game's ``frame_stack`` is part of its observation, and the saved normalisation
-    statistics are applied inside the agent. torch is imported here, not at ``import rlsuite``.
+    statistics are applied inside the agent. The network runs on `device` ("auto": CUDA when
+    torch sees a GPU, else "cpu"). torch is imported here, not at ``import rlsuite``.
     """
     from rlsuite.playback import load_agent
 
-    return load_agent(target)
+    return load_agent(target, device)

@@ -54,6 +54,15 @@ def add_env_kwargs_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_device_argument(p: argparse.ArgumentParser, what: str, default: str | None = "auto"):
+    p.add_argument(
+        "--device",
+        choices=config.DEVICES,
+        default=default,
+        help=f"{what}: auto (CUDA when torch sees a GPU, else the CPU), cpu or cuda",
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # rlsuite train
 # ------------------------------------------------------------------------------------------------
@@ -144,6 +153,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="evaluate every N env steps on separate envs, logging eval/mean_reward "
         "and keeping checkpoints/best.pt (default: 10 times per run; 0: never)",
     )
+    add_device_argument(p, "where the networks train (default auto)", default=None)
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -171,6 +181,7 @@ RESUME_CONFLICTS = {
     "wrappers": "--wrapper",
     "imports": "--import",
     "eval_every": "--eval-every",
+    "device": "--device",
     "force": "--force",
 }
 
@@ -195,6 +206,7 @@ def run_train(args: argparse.Namespace) -> int:
             n_envs=args.n_envs,
             seed=args.seed,
             eval_every=args.eval_every,
+            device=args.device,
             config_file=args.config,
             settings=args.settings,
             env_kwargs=args.env_kwargs,
@@ -230,6 +242,7 @@ def add_target_argument(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seed of the episodes (default: the one the run's evaluations used)",
     )
+    add_device_argument(p, "where the agent's network runs")
     actions = p.add_mutually_exclusive_group()
     actions.add_argument(
         "--deterministic",
@@ -257,7 +270,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     from rlsuite import playback
 
-    result = playback.evaluate_run(args.target, args.episodes, args.deterministic, args.seed)
+    result = playback.evaluate_run(
+        args.target, args.episodes, args.deterministic, args.seed, args.device
+    )
     print(json.dumps(result) if args.json else playback.format_evaluation(result))
     return 0
 
@@ -283,7 +298,13 @@ def run_watch(args: argparse.Namespace) -> int:
         from rlsuite import playback
 
         playback.watch_run(
-            args.target, args.episodes, args.fps, args.record, args.deterministic, args.seed
+            args.target,
+            args.episodes,
+            args.fps,
+            args.record,
+            args.deterministic,
+            args.seed,
+            device=args.device,
         )
     return 0
 

@@ -36,6 +36,8 @@ import yaml
 from rlsuite.errors import ConfigError, RlsuiteError, one_line
 from rlsuite.vector import VEC_MODES, load_wrapper, resolve_vec_mode
 
+DEVICES = ("auto", "cpu", "cuda")  # the run setting `device` (--device)
+
 # ================================================================================================
 # Kinds of settings and the one coercer
 # ================================================================================================
@@ -233,6 +235,8 @@ class RunConfig(Settings):
     eval_episodes: int = setting(10, POSITIVE_INT)  # episodes per evaluation
     checkpoint_every: int = setting(0, NON_NEGATIVE_INT)  # step_<N>.pt period (0: only last.pt)
     torch_threads: int = setting(1, POSITIVE_INT)  # torch.set_num_threads; small nets: one
+    # Where the networks run: "auto" takes CUDA when torch sees a GPU (runs.resolve_device).
+    device: str = setting("auto", choice(*DEVICES))
     agent_config: dict[str, Any] = setting({}, MAPPING)  # the agent Config's fields
     # Which per-task hyperparameter entry was applied ("" when none): rlsuite/hyperparams/.
     hyperparams: str = setting("", TEXT)
@@ -260,6 +264,7 @@ RUN_SETTINGS = (
     "eval_episodes",
     "checkpoint_every",
     "torch_threads",
+    "device",
 )
 # Moved from the agent configs to the run config (rlsuite 0.1's config.yaml has them there).
 _MOVED_TO_RUN = ("n_envs", "torch_threads")
@@ -289,6 +294,7 @@ def resolve_config(
     n_envs: int | None = None,
     seed: int | None = None,
     eval_every: int | None = None,
+    device: str | None = None,
     config_file: str | Path | None = None,
     settings: Sequence[str] = (),
     env_kwargs: Sequence[str] = (),
@@ -318,6 +324,7 @@ def resolve_config(
     # hold "env_kwargs" (merged key by key); later layers win. Per-task hyperparameters (rl-zoo
     # style, keyed by env id) are one more layer, before the config file's.
     options = {"steps": steps, "n_envs": n_envs, "seed": seed, "eval_every": eval_every}
+    options["device"] = device
     cli_env_kwargs = parse_pairs(env_kwargs, "--env-kwargs")
     obs_mode = {**(file.get("env_kwargs") or {}), **cli_env_kwargs}.get("obs_mode")
     task = task_settings(cls.name, env_id, obs_mode)

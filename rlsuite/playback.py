@@ -33,23 +33,31 @@ from rlsuite.config import RunConfig, check_env_id, import_modules
 from rlsuite.envs.render import Window, check_display, display_scale, with_hud, write_video
 from rlsuite.episodes import Episode, EpisodeTracker
 from rlsuite.errors import RlsuiteError, one_line
-from rlsuite.runs import EVAL_SEED_OFFSET, _plain_numbers, build_agent, judged_return, run_envs
+from rlsuite.runs import (
+    EVAL_SEED_OFFSET,
+    _plain_numbers,
+    build_agent,
+    judged_return,
+    resolve_device,
+    run_envs,
+)
 from rlsuite.vector import make_render_env
 
 
-def load_agent(target: str | Path):
+def load_agent(target: str | Path, device: str = "auto"):
     """The agent saved in a run folder (best.pt, else last.pt), a checkpoint or an
     ``Agent.save`` file, ready to ``predict``: ``rlsuite.load``.
 
     It is rebuilt from the saved observation and action spaces; no env is made (for checkpoints
-    written before the spaces were saved, one env is made to read them, and closed). The
-    caller's python and torch random generators are left as they were.
+    written before the spaces were saved, one env is made to read them, and closed). Its network
+    runs on `device` ("auto": CUDA when torch sees a GPU). The caller's python and torch random
+    generators are left as they were.
     """
     path = find_checkpoint(target)
-    return _agent_from_saved(load_saved(path), path)
+    return _agent_from_saved(load_saved(path), path, device)
 
 
-def _agent_from_saved(data: dict[str, Any], path: Path):
+def _agent_from_saved(data: dict[str, Any], path: Path, device: str = "auto"):
     """The acting agent of a loaded checkpoint or Agent.save file (see `load_agent`)."""
     from rlsuite.agents import agent_class, make_config
 
@@ -64,7 +72,11 @@ def _agent_from_saved(data: dict[str, Any], path: Path):
     action_space = space_from_dict(spaces["action"])
     with _global_random_state_kept():  # building an agent seeds python's and torch's
         agent = agent_class(name).for_spaces(
-            observation_space, action_space, make_config(name, settings), seed=seed
+            observation_space,
+            action_space,
+            make_config(name, settings),
+            seed=seed,
+            device=resolve_device(device),
         )
         try:
             agent.load_state_dict(state)
@@ -96,20 +108,26 @@ def _global_random_state_kept() -> Iterator[None]:
         random.setstate(python_state)
 
 
-def load_run(target: str | Path, num_envs: int = 1):
+def load_run(target: str | Path, num_envs: int = 1, device: str = "auto"):
     """(agent, envs, config, checkpoint path) from a run folder (best.pt, else last.pt) or a file.
 
     The agent is built on a fresh vector env of `num_envs` copies (in-process, even for runs
-    trained with vec=async), which the caller closes.
+    trained with vec=async), which the caller closes; its network runs on `device` (whatever
+    device the run trained on).
     """
     path = find_checkpoint(target)
     checkpoint = load_checkpoint(path)
     config = RunConfig.from_dict(checkpoint["config"])
     import_modules(config.imports)
     check_env_id(config.env_id)
-    local = dataclasses.replace(config, vec="sync" if config.vec == "async" else config.vec)
+    vec = "sync" if config.vec == "async" else config.vec
+    local = dataclasses.replace(config, vec=vec, device=device)
     envs = run_envs(local, num_envs)
-    agent = build_agent(config, envs)
+    try:
+        agent = build_agent(local, envs)
+    except BaseException:
+        envs.close()
+        raise
     try:
         agent.load_state_dict(checkpoint["agent"])
     except Exception as exc:
@@ -119,7 +137,11 @@ def load_run(target: str | Path, num_envs: int = 1):
 
 
 def evaluate_run(
-    target: str | Path, episodes: int = 10, deterministic: bool = True, seed: int | None = None
+    target: str | Path,
+    episodes: int = 10,
+    deterministic: bool = True,
+    seed: int | None = None,
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Mean/std return, mean task return and success rate (None where the env does not report
     them), mean length; `mean_reward` is the return the run's evaluations judge by (the task
@@ -132,7 +154,7 @@ def evaluate_run(
 
     if episodes <= 0:
         raise RlsuiteError(f"--episodes must be positive, got {episodes}")
-    agent, envs, config, path = load_run(target, num_envs=min(8, episodes))
+    agent, envs, config, path = load_run(target, num_envs=min(8, episodes), device=device)
     seed = config.seed + EVAL_SEED_OFFSET if seed is None else seed
     try:
         result = evaluate(agent, envs, episodes=episodes, deterministic=deterministic, seed=seed)
@@ -178,6 +200,7 @@ def watch_run(
     deterministic: bool = True,
     seed: int | None = None,
     report: Callable[[str], None] = print,
+    device: str = "auto",
 ) -> list[tuple[float, int]]:
     """Play the agent: in a pygame window, or into a .gif/.mp4 file (no display needed).
 
@@ -201,7 +224,7 @@ def watch_run(
     config = RunConfig.from_dict(checkpoint["config"])
     import_modules(config.imports)
     check_env_id(config.env_id)
-    agent = _agent_from_saved(checkpoint, path)  # it acts on one rendering env
+    agent = _agent_from_saved(checkpoint, path, device)  # it acts on one rendering env
     env = make_render_env(config.env_id, config.wrappers, **config.env_kwargs)
     fps = fps or env.metadata.get("render_fps") or 30
     seed = config.seed + EVAL_SEED_OFFSET if seed is None else seed

@@ -254,12 +254,28 @@ def build_agent(config: RunConfig, envs: gym.vector.VectorEnv, logger: Logger | 
     from rlsuite.agents import make_agent
 
     torch.set_num_threads(config.torch_threads)
+    device = resolve_device(config.device)
     try:
-        return make_agent(config.agent, envs, config.agent_config, seed=config.seed, logger=logger)
+        return make_agent(
+            config.agent, envs, config.agent_config, seed=config.seed, logger=logger, device=device
+        )
     except ConfigError:  # a bad saved setting: its own message says which
         raise
     except ValueError as exc:  # UnsupportedSpaceError, bad settings
         raise RlsuiteError(f"{config.agent} cannot train on {config.env_id}: {exc}") from None
+
+
+def resolve_device(device: str) -> str:
+    """The torch device for the setting `device`: "auto" takes CUDA when torch sees a GPU;
+    "cuda" where there is none is refused with one line."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RlsuiteError(
+            "device=cuda, but torch sees no GPU here (a CPU-only torch, or no driver); "
+            "use --device cpu or auto"
+        )
+    return device
 
 
 def _restore_envs(session: _Session, env_state: list[dict[str, Any]] | None) -> None:

@@ -68,6 +68,9 @@ def make_agent(
     overrides: dict[str, Any] | None = None,
     seed: int = 0,
     logger: Logger | None = None,
+    device: str = "cpu",
 ) -> Agent:
-    """Build agent `name` on `envs` with its default Config updated by `overrides`."""
-    return agent_class(name)(envs, make_config(name, overrides), seed=seed, logger=logger)
+    """Build agent `name` on `envs` with its default Config updated by `overrides`; its networks
+    run on `device` ("cpu", "cuda", "cuda:1", ...)."""
+    config = make_config(name, overrides)
+    return agent_class(name)(envs, config, seed=seed, logger=logger, device=device)

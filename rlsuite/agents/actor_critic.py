@@ -27,7 +27,7 @@ from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common import backprop
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import discounted_returns, explained_variance, normalize
-from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
+from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device, to_train_batch
 from rlsuite.config import (
     FLAG,
     LAYER_SIZES,
@@ -135,7 +135,8 @@ def actor_critic_step(agent: Agent, batch: TrainBatch) -> dict[str, float]:
             }
             agent.gradient_step_from(gradients, values)
         else:
-            loss, metrics = actor_critic_loss(agent.policy, batch, c.vf_coef, c.ent_coef)
+            on_device = to_device(batch, agent.device)
+            loss, metrics = actor_critic_loss(agent.policy, on_device, c.vf_coef, c.ent_coef)
             agent.gradient_step(loss, metrics)
             values = {tag: value.item() for tag, value in metrics.items()}
     # In numpy (zero-copy views): cheaper than torch's var at these sizes.

@@ -69,10 +69,14 @@ class Agent:
         *,
         seed: int = 0,
         logger: Logger | None = None,
+        device: str | torch.device = "cpu",
     ) -> None:
         self.config = config if config is not None else self.Config()  # checked when built
         check_action_space(envs.single_action_space)
         self.envs, self.seed, self.logger = envs, seed, logger
+        # Where the network and its updates run. Acting on a GPU, and learning there, use the
+        # torch paths of nets.py, optim.py and backprop.supports: the numpy ones read CPU memory.
+        self.device = torch.device(device)
         # Seed everything the agent draws from: weight init (torch global), action sampling and
         # minibatch order (np_random); predict() has its own stream so that evaluating between
         # updates never shifts the training stream.
@@ -90,7 +94,7 @@ class Agent:
             shared_trunk=c.shared_trunk if self.uses_critic else True,
             with_critic=self.uses_critic,
             log_std_init=c.log_std_init,
-        )
+        ).to(self.device)  # before flattening: theta's slices must be where the weights live
         self.parameter_names = [name for name, _ in self.policy.named_parameters()]
         self.parameters = list(self.policy.parameters())
         # theta: all weights as one vector, theta.grad: the whole gradient (common/optim.py).
@@ -231,7 +235,9 @@ class Agent:
 
     def clip_and_step(self) -> float:
         """Clip theta.grad's global norm, take the optimizer step; returns the pre-clip norm."""
-        gradient = self.theta.grad.numpy()  # a view: numpy calls are cheaper than torch's here
+        gradient = self.theta.grad
+        if gradient.is_cpu:
+            gradient = gradient.numpy()  # a view: numpy calls are cheaper than torch's here
         # Clip the global gradient norm (Pascanu et al. 2013), as torch's clip_grad_norm_ does.
         norm = math.sqrt(float(gradient @ gradient))
         if not math.isfinite(norm):
@@ -277,19 +283,21 @@ class Agent:
         config: Any = None,
         *,
         seed: int = 0,
+        device: str | torch.device = "cpu",
     ) -> Agent:
         """An agent that acts (``predict``) and saves, built from spaces alone: no env is made.
 
         What ``rlsuite.load`` returns. It cannot ``learn``: it has no env to collect from.
         """
-        return cls(SpacesOnlyEnv(observation_space, action_space), config, seed=seed)
+        envs = SpacesOnlyEnv(observation_space, action_space)
+        return cls(envs, config, seed=seed, device=device)
 
     @classmethod
-    def load(cls, path: str | Path) -> Agent:
+    def load(cls, path: str | Path, device: str = "auto") -> Agent:
         """``rlsuite.load(path)``, checked to be this agent (``PPO.load(path)``, as in SB3)."""
         from rlsuite.playback import load_agent
 
-        agent = load_agent(path)
+        agent = load_agent(path, device)
         if not isinstance(agent, cls):
             raise ValueError(f"{path} holds a {agent.name} agent, not {cls.__name__}")
         return agent

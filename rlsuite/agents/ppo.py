@@ -20,7 +20,7 @@ from rlsuite import logger as tags
 from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import explained_variance, normalize, rollout_gae
-from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
+from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device, to_train_batch
 from rlsuite.config import (
     FLAG,
     LAYER_SIZES,
@@ -150,11 +150,11 @@ class PPO(Agent):
         c = self.config
         # Advantages once per rollout, with the critic that collected it (paper eq. 11).
         advantages, returns = rollout_gae(batch, c.gamma, c.gae_lambda)
-        data = to_train_batch(batch, advantages, returns)
+        data = to_device(to_train_batch(batch, advantages, returns), self.device)
         history: dict[str, list[float]] = {}
         stop = False
         for _epoch in range(c.n_epochs):
-            order = torch.from_numpy(self.np_random.permutation(len(data.obs)))
+            order = torch.from_numpy(self.np_random.permutation(len(data.obs))).to(self.device)
             for start, end in minibatch_bounds(len(order), c.batch_size):
                 # index_select, not x[indices]: at 256 frames it is over ten times faster.
                 minibatch = TrainBatch(*(x.index_select(0, order[start:end]) for x in data))

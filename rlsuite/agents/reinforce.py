@@ -28,7 +28,7 @@ from rlsuite import logger as tags
 from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import discounted_returns, normalize
-from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_train_batch
+from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device, to_train_batch
 from rlsuite.config import (
     FLAG,
     LAYER_SIZES,
@@ -100,6 +100,7 @@ class Reinforce(Agent):
         if c.return_type == "total":
             weights = np.broadcast_to(weights[0], weights.shape)  # every step gets G_0
         train_batch = to_train_batch(batch, weights, weights)  # only the episodes' own steps
+        train_batch = to_device(train_batch, self.device)
         if c.baseline == "normalize":
             train_batch = train_batch._replace(advantages=normalize(train_batch.advantages))
         loss, metrics = reinforce_loss(self.policy, train_batch, c.ent_coef)

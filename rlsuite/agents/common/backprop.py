@@ -41,8 +41,10 @@ class HeadGradient(NamedTuple):
 
 
 def supports(net: ActorCriticNet) -> bool:
-    """True when this module can compute ``net``'s gradient: an MLP with a critic head."""
-    return isinstance(net.encoder, MLPEncoder) and net.value_head is not None
+    """True when this module can compute ``net``'s gradient: an MLP with a critic head, on the
+    CPU (numpy works on views of the weights' memory)."""
+    on_cpu = net.policy_head.weight.is_cpu
+    return isinstance(net.encoder, MLPEncoder) and net.value_head is not None and on_cpu
 
 
 def categorical_gradient(

@@ -336,14 +336,12 @@ class ActorCriticNet(nn.Module):
     def heads_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Policy head output and V(s) as numpy arrays, for acting.
 
-        MLPs run in numpy on views of the torch parameters (``numpy_views``): at a batch of 8
-        vectors each torch call costs more than its arithmetic. CNNs run in torch.
+        MLPs on the CPU run in numpy on views of the torch parameters (``numpy_views``): at a
+        batch of 8 vectors each torch call costs more than its arithmetic. CNNs, and any net on
+        a GPU (numpy cannot read its memory), run in torch (``heads_torch``).
         """
-        if not isinstance(self.encoder, MLPEncoder):
-            with torch.inference_mode():
-                policy_features, value_features = self.features(torch.from_numpy(obs))
-                out = self.policy_head(policy_features)
-                return out.numpy(), self.value_from(value_features).numpy()
+        if not isinstance(self.encoder, MLPEncoder) or not self.head_parameters[0][0].is_cpu:
+            return self.heads_torch(obs)
         features = self.encoder.forward_numpy(obs)  # (copies, B, out_dim)
         policy_features, value_features = features[0], features[-1]
         heads = self.head_views()
@@ -353,6 +351,15 @@ class ActorCriticNet(nn.Module):
             return out, np.zeros(len(obs), dtype=np.float32)
         weight, bias = heads[1]
         return out, (value_features @ weight.T + bias)[:, 0]
+
+    def heads_torch(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``heads_numpy``'s result computed in torch on the net's device, back as numpy."""
+        device = self.policy_head.weight.device
+        with torch.inference_mode():
+            # No copy on the CPU; one transfer of the uint8/float batch to a GPU.
+            policy_features, value_features = self.features(torch.as_tensor(obs, device=device))
+            out = self.policy_head(policy_features)
+            return out.cpu().numpy(), self.value_from(value_features).cpu().numpy()
 
     def head_views(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Zero-copy numpy views of the heads' (weight, bias), nn.Linear layout ``(out, in)``:
@@ -377,7 +384,7 @@ class ActorCriticNet(nn.Module):
                 actions = (log_probs + rng.gumbel(size=out.shape)).argmax(axis=1)
             chosen = log_probs[np.arange(len(actions)), actions]
             return actions, chosen, values
-        log_std = self.log_std.detach().numpy()
+        log_std = self.log_std.detach().cpu().numpy()
         if deterministic:
             noise = np.zeros_like(out)
         else:

@@ -42,8 +42,9 @@ def flatten_parameters(parameters: list[torch.nn.Parameter]) -> torch.nn.Paramet
     a parameter's ``.grad`` to None, which would cut it loose from the flat vector).
     """
     total = sum(p.numel() for p in parameters)
-    theta = torch.nn.Parameter(torch.zeros(total))
-    theta.grad = torch.zeros(total)
+    device = parameters[0].device  # theta lives where the parameters do (CPU or GPU)
+    theta = torch.nn.Parameter(torch.zeros(total, device=device))
+    theta.grad = torch.zeros(total, device=device)
     offset = 0
     for p in parameters:
         n = p.numel()
@@ -73,12 +74,18 @@ class RMSprop:
         self.param_groups = [{"lr": lr}]
         # v: TensorFlow starts it at 1, torch at 0 (module docstring: what that changes).
         self.square_avg = torch.full_like(theta.detach(), 1.0 if tf_like else 0.0)
+        self.parameter = theta
+        if not theta.is_cpu:  # a GPU's memory has no numpy view: step_torch does the same
+            return
         # Views sharing memory with the tensors: writing them writes theta and v in place.
         self.theta, self.grad = theta.detach().numpy(), theta.grad.numpy()
         self.v = self.square_avg.numpy()
         self.scratch = np.empty_like(self.theta)  # intermediate results, no allocation per step
 
     def step(self) -> None:
+        if not self.parameter.is_cpu:
+            self.step_torch()
+            return
         g, v, d = self.grad, self.v, self.scratch
         lr = self.param_groups[0]["lr"]
         v *= self.alpha  # v <- alpha v
@@ -94,6 +101,14 @@ class RMSprop:
         np.divide(g, d, out=d)
         d *= lr
         self.theta -= d  # theta <- theta - lr g / d
+
+    @torch.no_grad()
+    def step_torch(self) -> None:
+        """``step`` in torch operations, for a theta on a GPU (the same update, line by line)."""
+        g, v, lr = self.parameter.grad, self.square_avg, self.param_groups[0]["lr"]
+        v.mul_(self.alpha).addcmul_(g, g, value=1.0 - self.alpha)  # alpha v + (1 - alpha) g^2
+        d = (v + self.eps).sqrt() if self.tf_like else v.sqrt() + self.eps
+        self.parameter.sub_(lr * g / d)  # theta <- theta - lr g / d
 
     def state_dict(self) -> dict[str, Any]:
         return {"square_avg": self.square_avg.clone(), "lr": self.param_groups[0]["lr"]}

@@ -195,6 +195,13 @@ def to_train_batch(batch: RolloutBatch, advantages: np.ndarray, returns: np.ndar
     )
 
 
+def to_device(batch: TrainBatch, device: torch.device) -> TrainBatch:
+    """`batch` on `device`, where the network is (the same batch, not a copy, on the CPU)."""
+    if device.type == "cpu":
+        return batch
+    return TrainBatch(*(x.to(device) for x in batch))
+
+
 def first_episodes(chunks: list[RolloutBatch]) -> RolloutBatch:
     """Join rollout chunks along time and keep, per env, only its first episode (``valid``).
 
