@@ -11,8 +11,9 @@ the first alien it meets. Clear the wave before the aliens land, and dodge the b
 ``Discrete(4)``: 0 noop, 1 left, 2 right, 3 fire (ignored while a bullet is in flight).
 
 ## Observation
-- ``obs_mode="symbolic"``: ``Box(-1, 1, (36,), float32)``: the cannon's column; the bullet
-  (in flight, column, row); the 18 alive flags of the formation (row by row); the formation's
+- ``obs_mode="symbolic"``: ``Box(-1, 1, (42,), float32)``: the cannon's column; the bullet
+  (in flight, column, row); the 18 alive flags of the formation (row by row); each of the 6
+  alien columns' distance from the cannon (column minus the cannon's); the formation's
   left column, top row, marching direction (-1 or +1) and march clock; the 3 bomb slots, lowest
   bomb first (falling, column relative to the cannon, row); lives left. Columns and rows are
   divided by 15, so every entry lies in [-1, 1].
@@ -103,7 +104,7 @@ class Invaders(Game):
         self.max_lives = lives
 
     def symbolic_space(self) -> spaces.Box:
-        return spaces.Box(-1.0, 1.0, (36,), dtype=np.float32)
+        return spaces.Box(-1.0, 1.0, (42,), dtype=np.float32)
 
     def shaping_horizon(self) -> int:
         return LONGEST_WAVE
@@ -254,6 +255,10 @@ class Invaders(Game):
                 [bullet, bullet * state["bullet_x"] / scale, bullet * state["bullet_y"] / scale], 1
             ),
             state["alive"].reshape(B, -1),
+            # Each alien column's distance from the cannon, as the bombs' are: where to walk and
+            # when to fire, without the net having to subtract two absolute positions.
+            (state["offset"][:, None] + GAP * np.arange(ALIEN_COLS) - state["player_x"][:, None])
+            / scale,
             np.stack(
                 [
                     state["offset"] / MAX_OFFSET,
