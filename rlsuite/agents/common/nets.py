@@ -16,8 +16,11 @@ log-probabilities are a few tensor ops, which matters when the environment step 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import itertools
 import math
+import sys
 
 import gymnasium as gym
 import numpy as np
@@ -83,6 +86,28 @@ def numpy_views(
 def is_image_space(space: gym.Space) -> bool:
     """uint8 Box of rank 3 in HWC layout, e.g. a (64, 64, 3) game frame."""
     return isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
+
+
+@functools.cache
+def keep_freed_memory() -> None:
+    """Ask glibc's malloc to keep freed memory for reuse rather than hand it back to the OS.
+
+    A CNN update allocates and frees megabytes per minibatch (float frames, feature maps, their
+    gradients). By default glibc returns blocks over 128 KB to the OS as soon as they are freed,
+    and the next allocation pays a page fault for every 4 KB it touches: a quarter of PPO's
+    update time on 64x64 frames. PyTorch's CPU performance guide suggests an allocator that keeps
+    memory (jemalloc, tcmalloc); these two settings do that within glibc, for the whole process,
+    which keeps its peak memory reserved. Elsewhere (macOS, Windows, musl) nothing changes.
+    """
+    if sys.platform != "linux":
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    mallopt(m_mmap_threshold, 32 * 2**20)  # allocations below 32 MB (glibc's maximum) from the heap
+    mallopt(m_trim_threshold, 2**30)  # give the heap's free top back only past 1 GB
 
 
 class MLPEncoder(nn.Module):
@@ -249,6 +274,8 @@ class ActorCriticNet(nn.Module):
     ):
         super().__init__()
         check_action_space(action_space)
+        if is_image_space(obs_space):
+            keep_freed_memory()
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
         if shared_trunk is None:  # the default: one trunk for images, two for vectors
             shared_trunk = is_image_space(obs_space)
