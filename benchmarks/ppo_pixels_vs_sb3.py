@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 import rlsuite  # noqa: F401  (registers the games)
-from rlsuite.agents import make_agent
+from rlsuite.agents import make_agent, make_config
 from rlsuite.agents.common.nets import CNNEncoder
 from rlsuite.logger import Logger
 from rlsuite.vector import make_vector_env
@@ -84,7 +84,7 @@ def sb3_steps_per_second(steps: int, seed: int, our_cnn: bool = False) -> tuple[
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
-    config = make_agent("ppo", make_vector_env(ENV_ID, 1, **ENV_KWARGS), SETTINGS).config
+    config = make_config("ppo", SETTINGS)  # no rlsuite agent in SB3's process (in_own_process)
     envs = make_vec_env(ENV_ID, n_envs=N_ENVS, seed=seed, env_kwargs=ENV_KWARGS)
     policy_kwargs = {"features_extractor_class": RlsuiteCNN} if our_cnn else None
     model = PPO(
