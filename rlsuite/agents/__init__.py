@@ -53,9 +53,14 @@ def make_config(name: str, overrides: dict[str, Any] | None = None) -> Any:
     fields = [f.name for f in dataclasses.fields(cls.Config)]
     for key in overrides or {}:
         if key in RUN_SETTINGS:
+            hint = (
+                "pass make_agent(..., device=...)"
+                if key == "device"
+                else "make_agent takes the vector env and the process as they are"
+            )
             raise ConfigError(
-                f"{key} is a run setting, not one of {cls.name}'s: make_agent takes the vector "
-                f"env as given (`rlsuite train --set {key}=...` sets it for a run)"
+                f"{key} is a run setting, not one of {cls.name}'s: {hint} "
+                f"(`rlsuite train --set {key}=...` sets it for a run)"
             )
         if key not in fields:
             raise ConfigError(f"{cls.name} has no setting {key!r}; settings: {', '.join(fields)}")
