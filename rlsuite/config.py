@@ -421,7 +421,7 @@ def with_shaping_gamma(
     if gamma is None or not str(spec.entry_point).startswith("rlsuite.envs"):
         return env_kwargs
     given = env_kwargs.get("shaping_gamma")
-    if given is not None and not math.isclose(float(given), gamma):
+    if given is not None and not math.isclose(coerce("shaping_gamma", given, PROBABILITY), gamma):
         raise ConfigError(
             f"shaping_gamma={given} differs from the agent's gamma={gamma}; shaping must use "
             "the agent's discount: drop shaping_gamma (it is set for you) or change gamma"

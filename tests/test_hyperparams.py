@@ -72,3 +72,12 @@ def test_shaping_uses_the_agents_discount() -> None:
     assert config.env_kwargs["shaping_gamma"] == 0.97
     with pytest.raises(ConfigError, match="shaping_gamma=0.9 differs from the agent's gamma"):
         resolve_config("rlsuite/KeyDoor-5x5-v0", "ppo", env_kwargs=["shaping_gamma=0.9"])
+    with pytest.raises(ConfigError, match="shaping_gamma must be a number from 0 to 1, not 'abc'"):
+        resolve_config("rlsuite/KeyDoor-5x5-v0", "ppo", env_kwargs=["shaping_gamma=abc"])
+
+
+def test_a_bad_budget_in_an_entry_is_one_clear_error(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "ppo.yaml").write_text("CartPole-v1:\n  n_timesteps: lots\n")
+    monkeypatch.setattr(hyperparams, "HYPERPARAMS_DIR", tmp_path)
+    with pytest.raises(ConfigError, match="steps must be a positive integer, not 'lots'"):
+        resolve_config("CartPole-v1", "ppo")

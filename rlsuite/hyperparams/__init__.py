@@ -33,7 +33,7 @@ class TaskSettings:
     path: Path  # the YAML file it came from
     env_id: str  # its key in that file
     obs_mode: str | None  # which nested override was applied, if any
-    steps: int | None = None  # n_timesteps
+    steps: Any = None  # n_timesteps, as written (checked as the run's `steps`)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # agent Config fields and run settings
 
@@ -67,28 +67,38 @@ def read_file(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def lookup(agent: str, env_id: str, obs_mode: str | None = None) -> TaskSettings | None:
-    """The settings for ``agent`` on ``env_id`` (with ``obs_mode``'s overrides), or None."""
+    """The settings for ``agent`` on ``env_id`` (with ``obs_mode``'s overrides), or None.
+
+    Values are returned as written; ``rlsuite.config`` converts and checks them like any other
+    source of settings.
+    """
     path = hyperparams_file(agent)
     entry = read_file(path).get(env_id)
     if entry is None:
         return None
     values = {k: v for k, v in entry.items() if k not in OBS_MODE_KEYS}
-    applied = None
+    env_kwargs = _env_kwargs(path, env_id, values.pop("env_kwargs", None))
     mode = obs_mode or "symbolic"
-    if isinstance(entry.get(mode), dict):
-        values.update({k: v for k, v in entry[mode].items() if k != "env_kwargs"})
-        env_kwargs = {**(values.get("env_kwargs") or {}), **(entry[mode].get("env_kwargs") or {})}
-        values["env_kwargs"] = env_kwargs
-        applied = mode
-    steps = values.pop("n_timesteps", None)
-    env_kwargs = values.pop("env_kwargs", None) or {}
-    if not isinstance(env_kwargs, dict):
-        raise ValueError(f"{path}: env_kwargs of {env_id!r} must be a mapping")
+    override = entry.get(mode)
+    applied = mode if isinstance(override, dict) else None
+    if applied:
+        override = dict(override)
+        env_kwargs.update(_env_kwargs(path, env_id, override.pop("env_kwargs", None)))
+        values.update(override)
     return TaskSettings(
         path=path,
         env_id=env_id,
         obs_mode=applied,
-        steps=None if steps is None else int(float(steps)),
-        env_kwargs=dict(env_kwargs),
+        steps=values.pop("n_timesteps", None),
+        env_kwargs=env_kwargs,
         settings=values,
     )
+
+
+def _env_kwargs(path: Path, env_id: str, value: Any) -> dict[str, Any]:
+    """An entry's ``env_kwargs`` (absent: none); anything but a mapping is a malformed file."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: env_kwargs of {env_id!r} must be a mapping")
+    return dict(value)
