@@ -86,14 +86,15 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         type=count,
         metavar="N",
         help="total environment steps, all parallel envs together; 1e6 works; training stops "
-        "after the update that reaches it (default: the agent's default_steps; with --resume: "
+        "after the update that reaches it (default: the per-task entry's n_timesteps, else the "
+        "agent's default_steps; with --resume: "
         "the total to reach)",
     )
     p.add_argument(
         "--n-envs",
         type=int,
         metavar="K",
-        help="parallel environments in the vector env (default 8)",
+        help="parallel environments in the vector env (default: the per-task entry's, else 8)",
     )
     p.add_argument(
         "--seed", type=int, metavar="S", help="random seed of envs and agent (default 0)"
