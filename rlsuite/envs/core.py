@@ -30,7 +30,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from rlsuite.envs import render as _render
-from rlsuite.envs.shaping import potential_scale, potential_shaping
+from rlsuite.envs.shaping import event_bonus, potential_scale, potential_shaping
 
 State = dict[str, np.ndarray]
 REWARD_MODES = ("sparse", "shaped")
@@ -77,8 +77,8 @@ class Transition:
     task_reward: np.ndarray  # the sparse task reward: what the game is really about
     terminated: np.ndarray  # bool: the episode ended inside the game (won, lost)
     success: np.ndarray  # bool: the task was solved (reported as info["is_success"])
-    # Named counts of what happened (kills, crashes, pickups), read by the rule tests and tools.
-    # No reward uses them: shaping is potential-based only (see rlsuite.envs.shaping).
+    # Named counts of what happened (kills, crashes, pickups), read by the rule tests and tools;
+    # shaped mode pays ``Game.event_bonus`` for some of them (see rlsuite.envs.shaping).
     events: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -92,6 +92,9 @@ class Game:
     """
 
     action_meanings: ClassVar[tuple[str, ...]] = ()
+    # Shaped mode: reward per named event, for games where potential shaping alone cannot guide
+    # (see rlsuite.envs.shaping); no failing episode may collect more of it than a success.
+    event_bonus: ClassVar[dict[str, float]] = {}
     render_fps: ClassVar[int] = 10
     frame_size: ClassVar[int] = 64  # pixel observations are (64, 64, 3) uint8
 
@@ -279,6 +282,7 @@ class _Batch:
             reward = reward + potential_shaping(
                 self.state["phi"], next_phi, result.terminated, self.shaping_gamma
             )
+            reward = reward + event_bonus(result.events, self.game.event_bonus)
             self.state["phi"] = next_phi
         if self.stack is not None:
             self.stack = push_frame(self.stack, self.game.draw(self.state))

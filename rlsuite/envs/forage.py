@@ -25,8 +25,15 @@ always holds 4 food, 2 medkits and 6 acid pools (the pools stay put for the epis
 - ``reward_mode="shaped"``: the task reward, plus potential-based shaping
   ``gamma * Phi(s') - Phi(s)`` (``Phi(terminal) = 0``) with ``Phi = scale * health / 100`` (a full
   stomach is closer to surviving: food and medkits raise it, acid and time lower it) and
-  ``scale = 0.5 / (gamma + (1 - gamma) * duration)`` (see ``rlsuite.envs.shaping``), so no
-  forager that dies scores more than one that survives.
+  ``scale = 0.5 / (gamma + (1 - gamma) * duration)`` (see ``rlsuite.envs.shaping``), plus an
+  event bonus: +0.1 per food or medkit eaten, +0.01 per step alive, -0.01 per step without moving,
+  -0.1 per step in acid. The potential alone does not teach foraging: no random forager survives
+  300 steps, so the critic soon cancels it (``rlsuite.envs.shaping``); PPO learned nothing with it.
+  A forager that dies lives fewer steps than one that survives, so it collects less of the
+  ``alive`` bonus and misses the +1; the food bonus is not bounded by the rules (a forager that
+  out-eats the expert and then dies could in principle collect more), so the tests check the
+  ranking against the scripted expert with foragers that eat and then starve, stand still or
+  walk at random.
 
 ## Termination
 Terminated with success after ``duration`` steps alive (the time left is observed, so the task is
@@ -106,6 +113,14 @@ class Forage(Game):
     """Health-gathering rules over a batch of games (see the module docstring)."""
 
     action_meanings: ClassVar[tuple[str, ...]] = ("stay", "up", "down", "left", "right")
+    # Survival's dense signal (see the module docstring): potential shaping alone never taught it.
+    event_bonus: ClassVar[dict[str, float]] = {
+        "food": 0.1,
+        "medkit": 0.1,
+        "alive": 0.01,
+        "idle": -0.01,
+        "hazard": -0.1,
+    }
     render_fps: ClassVar[int] = 10
 
     def __init__(self, duration: int = 300) -> None:

@@ -8,9 +8,19 @@ the form
     F(s, s') = gamma * Phi(s') - Phi(s),   Phi(terminal) = 0,
 
 for any potential Phi over states changes no optimal policy, provided gamma is the agent's own
-discount. Our games add nothing else to the sparse task reward: no event bonuses, which would
-change what is optimal. Every game writes its potential as ``Phi = scale * progress`` with
-``progress`` in [0, 1] (how far the state is along the way to success).
+discount. Every game writes its potential as ``Phi = scale * progress`` with ``progress`` in
+[0, 1] (how far the state is along the way to success).
+
+Why potential shaping alone is sometimes not enough. Under the agent's own gamma, shaping changes
+no advantage once the critic is accurate: ``Q'(s, a) = Q(s, a) - Phi(s)`` and ``V'(s) = V(s) -
+Phi(s)``, so ``A'(s, a) = A(s, a)``. It speeds learning only while the critic is still wrong (it
+starts the agent with ``-Phi`` as a guess of the value). When a random policy never meets the
+task reward (Forage: nobody survives 300 steps by chance; Racer: nobody drives 1500 px by chance)
+the critic soon learns ``V' = -Phi`` and the guidance is gone. Those games add an **event bonus**:
+a small reward per named event (``Game.event_bonus``) that points the same way as the task (an
+alien shot, road driven, food eaten), chosen so that no episode that fails can collect more of it
+than a success does; each game's docstring gives its bound, and the tests check it against the
+scripted expert.
 
 Why Phi >= 0, and why the scale depends on gamma. The agent maximises the *discounted* sum, where
 F telescopes to ``-Phi(s_0)`` (plus ``gamma^T Phi(s_T)`` when a time limit cuts the episode). A user
@@ -40,6 +50,11 @@ def potential_scale(gamma: float, horizon: int) -> float:
     above a success of at most `horizon` steps (see the module docstring): at gamma = 1 it is
     0.5, and it shrinks as the cost of waiting, ``(1 - gamma) * horizon``, grows."""
     return 0.5 / (gamma + (1.0 - gamma) * horizon)
+
+
+def event_bonus(events: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray | float:
+    """The event bonus: ``sum_k weights[k] * events[k]``, batched (0.0 when there are no weights)."""
+    return sum((w * events[name] for name, w in weights.items()), 0.0)
 
 
 def potential_shaping(

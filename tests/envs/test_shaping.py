@@ -1,6 +1,7 @@
 """Shaped rewards: potential-based (they telescope), and they rank policies as the task does.
 
-Shaped reward = task reward + gamma * Phi(s') - Phi(s) with Phi(terminal) = 0, and nothing else.
+Shaped reward = task reward + gamma * Phi(s') - Phi(s) with Phi(terminal) = 0, plus the game's
+event bonus (``Game.event_bonus``, empty for the grid games).
 """
 
 import gymnasium as gym
@@ -35,6 +36,7 @@ def test_discounted_shaping_telescopes_to_minus_phi_s0(env_id, gamma):
         horizon = gym.make(env_id).unwrapped.game.shaping_horizon()  # about the expert's
         limit = min(max(3, horizon // 8), 10) if episode % 2 else gym.spec(env_id).max_episode_steps
         env = gym.make(env_id, reward_mode="shaped", shaping_gamma=gamma, max_episode_steps=limit)
+        env.unwrapped.game.event_bonus = {}  # the potential part alone (this game's copy)
         env.reset(seed=episode)
         phi_0, discounted, discount = phi(env, gamma), 0.0, 1.0
         terminated = truncated = False
@@ -158,3 +160,27 @@ def test_the_potential_scale_shrinks_with_the_cost_of_waiting():
     assert potential_scale(1.0, 1000) == 0.5
     assert potential_scale(0.99, 100) < potential_scale(0.999, 100) < 0.5
     assert potential_scale(0.99, 1000) < potential_scale(0.99, 100)
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_the_event_bonus_is_what_the_game_documents(env_id):
+    # Shaped minus the potential-only reward, step by step, is the weighted sum of the events.
+    shaped = gym.make(env_id, reward_mode="shaped")
+    potential_only = gym.make(env_id, reward_mode="shaped")
+    potential_only.unwrapped.game.event_bonus = {}
+    game = shaped.unwrapped.game
+    rng = np.random.default_rng(0)
+    shaped.reset(seed=3)
+    potential_only.reset(seed=3)
+    total = 0.0
+    for _ in range(200):
+        action = int(rng.integers(shaped.action_space.n))
+        _, r1, term, trunc, _ = shaped.step(action)
+        _, r2, *_ = potential_only.step(action)
+        total += r1 - r2
+        if term or trunc:
+            break
+    if not game.event_bonus:
+        assert total == 0.0
+    else:
+        assert total != 0.0  # 200 random steps meet at least one rewarded event
