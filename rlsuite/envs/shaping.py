@@ -53,7 +53,7 @@ def potential_scale(gamma: float, horizon: int) -> float:
 
 
 def event_bonus(events: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray | float:
-    """The event bonus: ``sum_k weights[k] * events[k]``, batched (0.0 when there are no weights)."""
+    """The event bonus ``sum_k weights[k] * events[k]``, batched (0.0 without weights)."""
     return sum((w * events[name] for name, w in weights.items()), 0.0)
 
 
