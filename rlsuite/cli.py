@@ -105,6 +105,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="run folder (default: runs/<env>__<agent>__s<seed>__<YYYYmmdd-HHMMSS>)",
     )
     p.add_argument(
+        "--defaults",
+        action="store_true",
+        help="skip the per-task entry of rlsuite/hyperparams: the agent's built-in defaults "
+        "(what an id without an entry gets)",
+    )
+    p.add_argument(
         "--config",
         metavar="FILE",
         help="YAML or JSON file with the keys of a run's config.yaml (read as data); "
@@ -177,6 +183,7 @@ RESUME_CONFLICTS = {
     "seed": "--seed",
     "run_dir": "--run-dir",
     "config": "--config",
+    "defaults": "--defaults",
     "settings": "--set",
     "env_kwargs": "--env-kwargs",
     "wrappers": "--wrapper",
@@ -215,6 +222,7 @@ def run_train(args: argparse.Namespace) -> int:
             imports=args.imports,
             default_env_id=DEFAULT_ENV_ID,
             default_agent=DEFAULT_AGENT,
+            per_task=not args.defaults,
         )
         if run_config.hyperparams:
             print(

@@ -302,9 +302,10 @@ def resolve_config(
     imports: Sequence[str] = (),
     default_env_id: str = "CartPole-v1",
     default_agent: str = "ppo",
+    per_task: bool = True,
 ) -> RunConfig:
     """Merge defaults < per-task hyperparameters < ``--config`` file < command-line options <
-    ``--set`` into a RunConfig.
+    ``--set`` into a RunConfig (``per_task=False`` skips the per-task layer: ``--defaults``).
 
     `settings` and `env_kwargs` are "key=value" strings. Everything is checked here, before any
     folder is made: unknown keys, values of the wrong type or range, unknown env ids or agents,
@@ -327,7 +328,7 @@ def resolve_config(
     options["device"] = device
     cli_env_kwargs = parse_pairs(env_kwargs, "--env-kwargs")
     obs_mode = {**(file.get("env_kwargs") or {}), **cli_env_kwargs}.get("obs_mode")
-    task = task_settings(cls.name, env_id, obs_mode)
+    task = task_settings(cls.name, env_id, obs_mode) if per_task else None
     layers = [
         (f"config file {config_file}", _flat_settings(file)),
         ("options", {key: value for key, value in options.items() if value is not None}),

@@ -35,6 +35,14 @@ def test_an_id_without_entry_uses_the_agents_defaults() -> None:
     assert config.agent_config == resolve_config("MountainCar-v0", "PPO").agent_config
 
 
+def test_defaults_skip_the_entry() -> None:
+    # `rlsuite train Pendulum-v1 --defaults`: what an id without an entry would get.
+    config = resolve_config("Pendulum-v1", "ppo", per_task=False)
+    assert config.hyperparams == ""
+    assert config.agent_config == resolve_config("MountainCar-v0", "ppo").agent_config
+    assert config.agent_config != resolve_config("Pendulum-v1", "ppo").agent_config
+
+
 @pytest.mark.parametrize("agent", ["ppo", "a2c"])
 @pytest.mark.parametrize("obs_mode", ["symbolic", "pixels"])
 def test_every_game_has_an_entry_in_both_observation_modes(agent: str, obs_mode: str) -> None:
