@@ -182,6 +182,9 @@ class MaxEntIRL(Agent):
         if demos is not None:
             self.expert_counts = self.replay_demos(demos)
 
+    def make_normalizers(self) -> tuple[None, None]:
+        return None, None
+
     def make_env(self) -> gym.Env:
         """One env of the demonstrations' game, to enumerate layouts in (made once)."""
         if self.env is None:
