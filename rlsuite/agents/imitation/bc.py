@@ -215,7 +215,6 @@ class BC(Agent):
             val_loss, val_accuracy = score(self, self.val_obs, self.val_actions)
             metrics[tags.VAL_LOSS], metrics[tags.VAL_ACCURACY] = val_loss, val_accuracy
             self.early_stopping(val_loss)
-        metrics[tags.EXPERT_LABELS] = len(self.demos.actions)
         return metrics
 
     def early_stopping(self, val_loss: float) -> None:

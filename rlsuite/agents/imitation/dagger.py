@@ -165,7 +165,8 @@ class DAgger(Agent):
         metrics: dict[str, float] = {}
         for _ in range(self.config.n_epochs):
             metrics = fit_epoch(self, all_obs, all_actions, self.config.batch_size)
-        metrics[tags.EXPERT_LABELS] = self.expert_labels
+        if self.logger is not None:  # a count, written as it is (dump would average it)
+            self.logger.write_now(tags.EXPERT_LABELS, self.expert_labels, self.num_steps)
         return metrics
 
     def state_dict(self) -> dict[str, Any]:
