@@ -41,7 +41,9 @@ def test_gail_discriminator_separates_expert_from_random_transitions(keydoor_dem
 
     # On a 3x3 grid a random move is often exactly the expert's; only the others can be told.
     def pairs(data):
-        return [(o.tobytes(), int(a)) for o, a in zip(data["obs"], data["actions"], strict=True)]
+        return [
+            (o.tobytes(), int(a)) for o, a in zip(data["obs"].numpy(), data["actions"], strict=True)
+        ]
 
     expert_pairs = set(pairs(agent.expert))
     differs = torch.tensor([pair not in expert_pairs for pair in pairs(fresh)])
