@@ -151,6 +151,8 @@ def _to_tuple(value: Any, item: type) -> tuple:
 
 
 def _to_dict(value: Any) -> dict:
+    if isinstance(value, str):  # from --set: "{n_steps: 64, ent_coef: 0.01}", read as YAML data
+        value = yaml.safe_load(value)
     if not isinstance(value, Mapping):
         raise TypeError
     return dict(value)
@@ -170,7 +172,7 @@ def coerce(name: str, value: Any, kind: Kind) -> Any:
         else:
             converter = {int: _to_int, float: _to_float, bool: _to_bool, str: _to_str}
             converted = converter.get(kind.type, _to_dict)(value)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, yaml.YAMLError):
         converted = None
     if converted is None or not kind.allowed(converted):
         raise ConfigError(f"{name} must be {kind.description}, not {_show(value)}")

@@ -285,7 +285,51 @@ class AIRL(Adversarial):
     def recovered_reward(self, obs: np.ndarray) -> np.ndarray:
         """g(s) for a batch of observations ``(B, ...)``: the reward AIRL recovered."""
         tensor = torch.as_tensor(np.asarray(obs), device=self.device)
-        return self.discriminator.reward(tensor).cpu().numpy()
+        return self.discriminator.reward(tensor).cpu().numpy().astype(np.float64)
+
+    @torch.no_grad()
+    def shaped_reward(self, obs: np.ndarray, next_obs: np.ndarray, dones: np.ndarray):
+        """f(s, a, s') = g(s) + gamma h(s') - h(s) for batches (no h(s') after a termination)."""
+        f = self.discriminator.f(
+            torch.as_tensor(np.asarray(obs), device=self.device),
+            torch.as_tensor(np.asarray(next_obs), device=self.device),
+            torch.as_tensor(np.asarray(dones), device=self.device),
+        )
+        return f.cpu().numpy().astype(np.float64)
 
 
-__all__ = ["AIRL", "GAIL", "AdversarialConfig"]
+class RecoveredReward(gym.vector.VectorWrapper):
+    """A vector env whose reward is the one AIRL recovered, instead of the env's own: to train a
+    fresh agent on it (AIRL's transfer test).
+
+    ``form="g"``: ``g(s)`` of the state acted in, the disentangled reward; ``form="f"``:
+    ``g(s) + gamma h(s') - h(s)``, the same reward with AIRL's learned shaping (the same optimal
+    policy, Ng et al. 1999, and a denser signal). ``info["task_reward"]`` and
+    ``info["is_success"]`` pass through, so curves and evaluations still report the task.
+    """
+
+    def __init__(self, envs: gym.vector.VectorEnv, airl: AIRL, form: str = "g") -> None:
+        super().__init__(envs)
+        if form not in ("g", "f"):
+            raise ConfigError(f"form must be g or f, not {form!r}")
+        self.airl, self.form = airl, form
+        self._obs: np.ndarray | None = None
+
+    def reset(self, **kwargs):
+        self._obs, info = self.env.reset(**kwargs)
+        return self._obs, info
+
+    def step(self, actions):
+        obs = self._obs
+        self._obs, _, terminated, truncated, info = self.env.step(actions)
+        if self.form == "g":
+            return self._obs, self.airl.recovered_reward(obs), terminated, truncated, info
+        next_obs = np.array(self._obs)
+        if "final_obs" in info:  # SAME_STEP autoreset: s' of a finished game is its final obs
+            for i in np.flatnonzero(info["_final_obs"]):
+                next_obs[i] = info["final_obs"][i]
+        reward = self.airl.shaped_reward(obs, next_obs, terminated)
+        return self._obs, reward, terminated, truncated, info
+
+
+__all__ = ["AIRL", "GAIL", "AdversarialConfig", "RecoveredReward"]
