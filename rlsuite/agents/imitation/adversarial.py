@@ -68,8 +68,8 @@ class AdversarialConfig(Settings):
     policy_reward: str = setting("logit", choice("logit", "positive"))
     disc_hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)  # discriminator widths
     disc_activation: str = setting("tanh", ACTIVATION)
-    disc_learning_rate: float = setting(3e-4, POSITIVE)  # Adam step size of the discriminator
-    disc_epochs: int = setting(2, POSITIVE_INT)  # passes over each rollout per actor update
+    disc_learning_rate: float = setting(1e-3, POSITIVE)  # Adam step size of the discriminator
+    disc_epochs: int = setting(4, POSITIVE_INT)  # passes over each rollout per actor update
     disc_batch_size: int = setting(256, POSITIVE_INT)  # actor transitions per discriminator step
 
     def __post_init__(self) -> None:
