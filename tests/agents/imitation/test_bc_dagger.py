@@ -137,3 +137,29 @@ def test_dagger_labels_the_learners_states_and_reports_how_many(keydoor_demos, t
     env = gym.make(KEYDOOR)
     obs, _ = env.reset(seed=3)
     assert env.action_space.contains(int(agent.predict(obs, deterministic=True)))
+
+
+def test_demos_from_a_trained_run_record_its_own_actions(tmp_path, capsys):
+    run = tmp_path / "expert"
+    args = ["train", "CartPole-v1", "--agent", "a2c", "--steps", "2000", "--no-progress"]
+    assert main([*args, "--run-dir", str(run)]) == 0
+    path = tmp_path / "cartpole.npz"
+    assert (
+        main(
+            ["demos", "CartPole-v1", "--expert", str(run), "--episodes", "3"]
+            + ["-o", str(path), "--seed", "5"]
+        )
+        == 0
+    )
+    demos = load_demos(path)
+    assert demos.env_id == "CartPole-v1" and demos.n_episodes == 3
+    assert demos.source == "run:expert" and list(demos.seeds) == [5, 6, 7]
+    # Deterministic by default: the file holds exactly what the run's policy does.
+    expert = rlsuite.load(run)
+    np.testing.assert_array_equal(
+        expert.predict(demos.observations, deterministic=True), demos.actions
+    )
+    capsys.readouterr()
+    code = main(["demos", KEYDOOR, "--expert", str(run), "-o", str(tmp_path / "x.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and "trained on CartPole-v1, not rlsuite/KeyDoor-5x5-v0" in err
