@@ -163,3 +163,29 @@ def test_demos_from_a_trained_run_record_its_own_actions(tmp_path, capsys):
     code = main(["demos", KEYDOOR, "--expert", str(run), "-o", str(tmp_path / "x.npz")])
     err = capsys.readouterr().err
     assert code == 2 and "trained on CartPole-v1, not rlsuite/KeyDoor-5x5-v0" in err
+
+
+def test_bc_fits_box_actions_by_gaussian_likelihood():
+    """Pendulum's Box(-2, 2, (1,)) actions: the Gaussian's mean learns the expert's action."""
+    rng = np.random.default_rng(1)
+    obs = rng.uniform(-1, 1, size=(64, 3)).astype(np.float32)
+    actions = np.clip(1.5 * obs[:, :1] - obs[:, 1:2], -2, 2).astype(np.float32)  # (64, 1)
+    demos = Demonstrations(
+        env_id="Pendulum-v1",
+        observations=obs,
+        actions=actions,
+        rewards=np.zeros(64),
+        episode_starts=np.array([0]),
+        final_observations=np.zeros((1, 3), np.float32),
+        terminated=np.array([False]),
+        successes=np.array([False]),
+        seeds=np.array([-1]),
+    )
+    envs = make_vector_env("Pendulum-v1", 1)
+    agent = make_agent("bc", envs, {"validation_fraction": 0.0}, demos=demos)
+    before = agent.policy.log_std.item()
+    agent.learn(300 * 64)
+    predicted = agent.predict(obs, deterministic=True)
+    assert predicted.shape == (64, 1) and np.abs(predicted - actions).max() < 0.15
+    assert agent.policy.log_std.item() < before - 0.2  # the likelihood narrows the Gaussian
+    envs.close()
