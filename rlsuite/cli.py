@@ -148,6 +148,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="import MODULE first (it registers more env ids); repeat for more",
     )
     p.add_argument(
+        "--demos",
+        metavar="FILE.npz",
+        help="demonstrations for the imitation agents (bc, dagger, gail, airl, maxent-irl): "
+        "from `rlsuite demos`, `rlsuite expert --record` or `rlsuite play --record`",
+    )
+    p.add_argument(
         "--resume",
         metavar="RUN_DIR",
         help="continue RUN_DIR from checkpoints/last.pt with its saved config: same "
@@ -190,6 +196,7 @@ RESUME_CONFLICTS = {
     "imports": "--import",
     "eval_every": "--eval-every",
     "device": "--device",
+    "demos": "--demos",
     "force": "--force",
 }
 
@@ -215,6 +222,7 @@ def run_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             eval_every=args.eval_every,
             device=args.device,
+            demos=args.demos,
             config_file=args.config,
             settings=args.settings,
             env_kwargs=args.env_kwargs,
@@ -475,6 +483,78 @@ def run_expert(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
+# rlsuite demos / reward: demonstrations for imitation, and the reward inverse RL learned
+# ------------------------------------------------------------------------------------------------
+
+
+def add_demos_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("env_id", metavar="ENV_ID", help="the environment the expert plays")
+    p.add_argument(
+        "--expert",
+        required=True,
+        metavar="scripted|RUN_DIR",
+        help="`scripted` (the game's own expert) or a trained run folder "
+        "(its best.pt, else last.pt)",
+    )
+    p.add_argument(
+        "--episodes", type=int, default=10, metavar="N", help="episodes to record (default 10)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="episode i is reset with seed S + i"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE.npz", help="the demonstration file to write"
+    )
+    p.add_argument(
+        "--stochastic",
+        action="store_true",
+        help="a trained run samples its actions (default: the most likely action)",
+    )
+    add_env_kwargs_argument(p)
+
+
+def run_demos(args: argparse.Namespace) -> int:
+    from rlsuite.agents.imitation.experts import record_demos
+
+    config.check_env_id(args.env_id)
+    if not args.output.endswith(".npz"):
+        raise RlsuiteError(f"-o writes a .npz demonstration file, got {args.output!r}")
+    if args.episodes <= 0:
+        raise RlsuiteError(f"--episodes must be positive, got {args.episodes}")
+    env_kwargs = config.parse_pairs(args.env_kwargs, "--env-kwargs")
+    demos, result = record_demos(
+        args.env_id, args.expert, args.episodes, args.seed, not args.stochastic, env_kwargs
+    )
+    text = (
+        f"{demos.source} on {args.env_id}: {demos.n_episodes} episodes, {len(demos.actions)} "
+        f"steps, mean return {result.returns.mean():.3f}"
+    )
+    if demos.successes.any() or "rlsuite/" in args.env_id:
+        text += f", success rate {result.successes.mean():.2f}"
+    print(text)
+    print(f"demonstrations saved to {demos.save(args.output)}")
+    return 0
+
+
+def add_reward_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a gail, airl or maxent-irl run folder")
+    p.add_argument(
+        "--plot", required=True, metavar="FILE.png", help="draw the learned reward to FILE.png"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="the layout shown (the env's reset seed)"
+    )
+
+
+def run_reward(args: argparse.Namespace) -> int:
+    from rlsuite.agents.imitation.reward_plot import plot_run_reward
+
+    path = plot_run_reward(args.run_dir, args.plot, args.seed)
+    print(f"learned reward drawn to {path}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
 # The table of subcommands and main()
 # ------------------------------------------------------------------------------------------------
 
@@ -508,6 +588,16 @@ COMMANDS: dict[str, Command] = {
         "let a game's scripted expert play; --record saves demonstrations",
         add_expert_arguments,
         run_expert,
+    ),
+    "demos": Command(
+        "record demonstrations of a scripted expert or a trained run, for imitation",
+        add_demos_arguments,
+        run_demos,
+    ),
+    "reward": Command(
+        "draw the reward an inverse-RL run learned (a heatmap over the grid)",
+        add_reward_arguments,
+        run_reward,
     ),
 }
 

@@ -151,6 +151,8 @@ def _to_tuple(value: Any, item: type) -> tuple:
 
 
 def _to_dict(value: Any) -> dict:
+    if isinstance(value, str):  # from --set: "{n_steps: 64, ent_coef: 0.01}", read as YAML data
+        value = yaml.safe_load(value)
     if not isinstance(value, Mapping):
         raise TypeError
     return dict(value)
@@ -170,7 +172,7 @@ def coerce(name: str, value: Any, kind: Kind) -> Any:
         else:
             converter = {int: _to_int, float: _to_float, bool: _to_bool, str: _to_str}
             converted = converter.get(kind.type, _to_dict)(value)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, yaml.YAMLError):
         converted = None
     if converted is None or not kind.allowed(converted):
         raise ConfigError(f"{name} must be {kind.description}, not {_show(value)}")
@@ -240,6 +242,8 @@ class RunConfig(Settings):
     agent_config: dict[str, Any] = setting({}, MAPPING)  # the agent Config's fields
     # Which per-task hyperparameter entry was applied ("" when none): rlsuite/hyperparams/.
     hyperparams: str = setting("", TEXT)
+    # The imitation agents' demonstration file (.npz, rlsuite/demos.py); "" for the others.
+    demos: str = setting("", TEXT)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists/dicts/scalars: what config.yaml and checkpoints hold."""
@@ -295,6 +299,7 @@ def resolve_config(
     seed: int | None = None,
     eval_every: int | None = None,
     device: str | None = None,
+    demos: str | Path | None = None,
     config_file: str | Path | None = None,
     settings: Sequence[str] = (),
     env_kwargs: Sequence[str] = (),
@@ -352,6 +357,7 @@ def resolve_config(
     config = RunConfig(
         env_id=env_id,
         agent=cls.name,
+        demos=check_demos_path(cls, demos if demos is not None else file.get("demos")),
         hyperparams=task[0] if task is not None else "",
         env_kwargs=with_shaping_gamma(env_id, merged_env_kwargs, agent_config),
         wrappers=wrapper_paths,
@@ -360,6 +366,29 @@ def resolve_config(
         **run,
     )
     return dataclasses.replace(config, vec=resolve_vec_mode(env_id, config.vec, wrapper_paths))
+
+
+def check_demos_path(agent: type, demos: str | Path | None) -> str:
+    """The demonstration file's absolute path for an imitation agent (checked to exist), or "".
+
+    Absolute, so that ``--resume`` and DAgger find it from any working directory. Its contents
+    are checked against the env when the agent is built (``runs.build_agent``).
+    """
+    if not getattr(agent, "uses_demos", False):
+        if demos:
+            raise ConfigError(
+                f"--demos is for the imitation agents; {agent.name} learns from the env's reward"
+            )
+        return ""
+    if not demos:
+        raise ConfigError(
+            f"{agent.name} learns from demonstrations: give --demos FILE.npz (record one with "
+            "`rlsuite demos ENV_ID --expert scripted -o demos.npz`)"
+        )
+    path = Path(demos).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"no demonstration file at {path}")
+    return str(path.resolve())
 
 
 def merge_layers(

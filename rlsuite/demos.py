@@ -62,6 +62,24 @@ class Demonstrations:
         _validate(self)
 
     @property
+    def next_observations(self) -> np.ndarray:
+        """(N, *obs_shape) the observation each action led to: the next step's observation, or
+        the episode's final observation after its last step."""
+        following = np.empty_like(self.observations)
+        following[:-1] = self.observations[1:]
+        ends = np.append(self.episode_starts[1:], len(self.actions)) - 1
+        following[ends] = self.final_observations
+        return following
+
+    @property
+    def dones(self) -> np.ndarray:
+        """(N,) bool: the step ended its episode inside the game (no future after it)."""
+        done = np.zeros(len(self.actions), dtype=bool)
+        ends = np.append(self.episode_starts[1:], len(self.actions)) - 1
+        done[ends] = self.terminated
+        return done
+
+    @property
     def n_episodes(self) -> int:
         return len(self.episode_starts)
 
@@ -135,6 +153,46 @@ def load_demos(path: str | Path) -> Demonstrations:
         raise DemoFormatError(f"{path}: {exc}") from None
 
 
+def check_fits(demos: Demonstrations, env_id: str, observation_space, action_space) -> None:
+    """Raise DemoFormatError unless `demos` were recorded in `env_id` with these spaces.
+
+    The spaces are Gymnasium spaces (read through ``shape``, ``dtype`` and ``contains``, so this
+    module needs no gymnasium import). A file from another game, another observation mode or a
+    frame stack of another depth would otherwise train on meaningless arrays.
+    """
+    if demos.env_id != env_id:
+        raise DemoFormatError(f"the demonstrations were recorded in {demos.env_id}, not {env_id}")
+    if demos.observations.shape[1:] != tuple(observation_space.shape):
+        raise DemoFormatError(
+            f"the demonstrations' observations have shape {demos.observations.shape[1:]}, "
+            f"{env_id}'s have {tuple(observation_space.shape)} (another obs_mode or frame_stack?)"
+        )
+    if not np.can_cast(demos.observations.dtype, observation_space.dtype, casting="same_kind"):
+        raise DemoFormatError(
+            f"the demonstrations' observations are {demos.observations.dtype}, "
+            f"{env_id}'s are {observation_space.dtype}"
+        )
+    n_actions = getattr(action_space, "n", None)
+    if n_actions is not None:  # Discrete: whole numbers from start to start + n - 1
+        start = int(getattr(action_space, "start", 0))
+        actions = demos.actions
+        if actions.ndim != 1 or actions.dtype.kind not in "iu":
+            raise DemoFormatError(
+                f"{env_id} takes one integer action per step; the demonstrations hold "
+                f"{actions.dtype} actions of shape {actions.shape[1:]}"
+            )
+        if len(actions) and (actions.min() < start or actions.max() >= start + int(n_actions)):
+            raise DemoFormatError(
+                f"the demonstrations' actions run from {actions.min()} to {actions.max()}; "
+                f"{env_id} takes {start} to {start + int(n_actions) - 1}"
+            )
+    elif demos.actions.shape[1:] != tuple(action_space.shape):
+        raise DemoFormatError(
+            f"the demonstrations' actions have shape {demos.actions.shape[1:]}, "
+            f"{env_id}'s have {tuple(action_space.shape)}"
+        )
+
+
 def _validate(demos: Demonstrations) -> None:
     n, e = len(demos.actions), len(demos.episode_starts)
     if len(demos.observations) != n or len(demos.rewards) != n:
@@ -150,6 +208,9 @@ def _validate(demos: Demonstrations) -> None:
         raise DemoFormatError("episode_starts must begin at 0 and increase within the steps")
     if e and demos.final_observations.shape[1:] != demos.observations.shape[1:]:
         raise DemoFormatError("final_observations and observations have different shapes")
+    for name in _ARRAYS:
+        if getattr(demos, name).dtype.kind not in "biuf":  # numbers only, never objects/text
+            raise DemoFormatError(f"{name} holds {getattr(demos, name).dtype} values, not numbers")
     for name in ("observations", "actions", "rewards", "final_observations"):
         array = getattr(demos, name)
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
@@ -190,6 +251,24 @@ class DemoRecorder:
         if episode and episode["actions"]:
             episode.update(final=np.asarray(final_obs), terminated=terminated, success=success)
             self._episodes.append(episode)
+
+    @property
+    def next_observations(self) -> np.ndarray:
+        """(N, *obs_shape) the observation each action led to: the next step's observation, or
+        the episode's final observation after its last step."""
+        following = np.empty_like(self.observations)
+        following[:-1] = self.observations[1:]
+        ends = np.append(self.episode_starts[1:], len(self.actions)) - 1
+        following[ends] = self.final_observations
+        return following
+
+    @property
+    def dones(self) -> np.ndarray:
+        """(N,) bool: the step ended its episode inside the game (no future after it)."""
+        done = np.zeros(len(self.actions), dtype=bool)
+        ends = np.append(self.episode_starts[1:], len(self.actions)) - 1
+        done[ends] = self.terminated
+        return done
 
     @property
     def n_episodes(self) -> int:

@@ -42,6 +42,21 @@ EVAL_MEAN_REWARD = "eval/mean_reward"
 EVAL_MEAN_ENV_REWARD = "eval/mean_env_reward"
 EVAL_SUCCESS_RATE = "eval/success_rate"
 EVAL_MEAN_EP_LENGTH = "eval/mean_ep_length"
+# Ours, for the imitation agents (rlsuite/agents/imitation): behavior cloning's supervised loss
+# and accuracy (on the training split, and on the held-out validation split), the states an
+# expert labelled (demonstrations plus DAgger's queries), the discriminator of GAIL/AIRL, the
+# learned reward the actor is trained on, and MaxEnt IRL's feature-count gap.
+BC_LOSS = "imitation/bc_loss"
+BC_ACCURACY = "imitation/bc_accuracy"
+VAL_LOSS = "imitation/val_loss"
+VAL_ACCURACY = "imitation/val_accuracy"
+EXPERT_LABELS = "imitation/expert_labels"
+DISC_LOSS = "imitation/disc_loss"
+DISC_ACC_EXPERT = "imitation/disc_acc_expert"
+DISC_ACC_AGENT = "imitation/disc_acc_agent"
+LEARNED_REWARD = "imitation/learned_reward_mean"
+FEATURE_GAP = "imitation/feature_count_gap"
+REWARD_IMAGE = "imitation/reward"  # an image: the learned reward over the grid
 
 
 class Logger:

@@ -255,14 +255,33 @@ def build_agent(config: RunConfig, envs: gym.vector.VectorEnv, logger: Logger | 
 
     torch.set_num_threads(config.torch_threads)
     device = resolve_device(config.device)
+    demos = load_run_demos(config, envs) if config.demos else None
     try:
         return make_agent(
-            config.agent, envs, config.agent_config, seed=config.seed, logger=logger, device=device
+            config.agent,
+            envs,
+            config.agent_config,
+            seed=config.seed,
+            logger=logger,
+            device=device,
+            demos=demos,
         )
     except ConfigError:  # a bad saved setting: its own message says which
         raise
     except ValueError as exc:  # UnsupportedSpaceError, bad settings
         raise RlsuiteError(f"{config.agent} cannot train on {config.env_id}: {exc}") from None
+
+
+def load_run_demos(config: RunConfig, envs: gym.vector.VectorEnv):
+    """The run's demonstration file, read and checked against its env (one-line errors)."""
+    from rlsuite.demos import DemoFormatError, check_fits, load_demos
+
+    try:
+        demos = load_demos(config.demos)
+        check_fits(demos, config.env_id, envs.single_observation_space, envs.single_action_space)
+    except DemoFormatError as exc:
+        raise RlsuiteError(f"--demos {config.demos}: {exc}") from None
+    return demos
 
 
 def resolve_device(device: str) -> str:

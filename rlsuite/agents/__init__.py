@@ -2,6 +2,7 @@
 
 Policy gradient in the order of the lecture: REINFORCE (v1-v3), actor-critic with a learned
 baseline (v3.5 / v4), A2C (v4 over parallel envs), PPO (collect once, update many times).
+Then learning without a reward (imitation/): behavior cloning, DAgger, GAIL, AIRL, MaxEnt IRL.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ from rlsuite.agents.a2c import A2C
 from rlsuite.agents.actor_critic import ActorCritic
 from rlsuite.agents.base import Agent, NonFiniteLossError, UnsupportedSpaceError
 from rlsuite.agents.common.evaluate import evaluate
+from rlsuite.agents.imitation import AIRL, BC, GAIL, DAgger, MaxEntIRL
 from rlsuite.agents.ppo import PPO
 from rlsuite.agents.reinforce import Reinforce
 from rlsuite.config import RUN_SETTINGS
+from rlsuite.demos import Demonstrations
 from rlsuite.errors import ConfigError
 from rlsuite.logger import Logger
 
-AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (Reinforce, ActorCritic, A2C, PPO)}
+AGENTS: dict[str, type[Agent]] = {
+    cls.name: cls for cls in (Reinforce, ActorCritic, A2C, PPO, BC, DAgger, GAIL, AIRL, MaxEntIRL)
+}
 
 __all__ = [
     "AGENTS",
@@ -74,8 +79,12 @@ def make_agent(
     seed: int = 0,
     logger: Logger | None = None,
     device: str = "cpu",
+    demos: Demonstrations | None = None,
 ) -> Agent:
     """Build agent `name` on `envs` with its default Config updated by `overrides`; its networks
-    run on `device` ("cpu", "cuda", "cuda:1", ...)."""
+    run on `device` ("cpu", "cuda", "cuda:1", ...). The imitation agents learn from `demos`."""
     config = make_config(name, overrides)
-    return agent_class(name)(envs, config, seed=seed, logger=logger, device=device)
+    cls = agent_class(name)
+    if cls.uses_demos:
+        return cls(envs, config, seed=seed, logger=logger, device=device, demos=demos)
+    return cls(envs, config, seed=seed, logger=logger, device=device)

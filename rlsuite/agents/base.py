@@ -61,6 +61,8 @@ class Agent:
     Config: ClassVar[type]
     default_steps: ClassVar[int]  # training budget when a run gives none (env steps, all envs)
     uses_critic: ClassVar[bool] = True  # REINFORCE has no V(s)
+    # The imitation agents learn from demonstrations: built with demos=, run with --demos.
+    uses_demos: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ and a function that lets it play seeded episodes and records them as demonstrati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,15 +71,37 @@ def run_expert(
     Returns per-episode returns, successes and lengths, and the demonstrations if `record`.
     With ``render_mode="human"`` it stops at once (NoDisplayError) when no window can open.
     """
+    return run_policy(
+        env_id, ScriptedExpert, episodes, seed, env_kwargs, record, render_mode, "scripted-expert"
+    )
+
+
+def run_policy(
+    env_id: str,
+    make_policy: Callable[[gym.Env], Callable[[np.ndarray], Any]],
+    episodes: int = 10,
+    seed: int = 0,
+    env_kwargs: dict[str, Any] | None = None,
+    record: bool = False,
+    render_mode: str | None = None,
+    source: str = "policy",
+) -> ExpertResult:
+    """Play `episodes` seeded episodes (`seed`, `seed + 1`, ...) with ``make_policy(env)``, a
+    function of the observation that returns the action; record them as demonstrations if
+    `record` (``source`` names the expert in the file's header).
+
+    The one recording loop: the scripted experts (``rlsuite expert``) and trained runs
+    (``rlsuite demos --expert RUN_DIR``) both play through it.
+    """
     if render_mode == "human":
         check_display()
     env_kwargs = dict(env_kwargs or {})
     env = gym.make(env_id, render_mode=render_mode, **env_kwargs)
-    expert = ScriptedExpert(env)
-    recorder = DemoRecorder(env_id, env_kwargs, source="scripted-expert") if record else None
+    recorder = DemoRecorder(env_id, env_kwargs, source=source) if record else None
     tracker = EpisodeTracker.for_env(env)
     played: list[Episode] = []
     try:
+        policy = make_policy(env)
         for episode in range(episodes):
             obs, _ = env.reset(seed=seed + episode)
             tracker.reset()
@@ -86,14 +109,15 @@ def run_expert(
                 recorder.start(seed + episode)
             finished: list[Episode] = []
             while not finished:
-                action = expert()
+                action = policy(obs)
                 next_obs, reward, terminated, truncated, info = env.step(action)
                 if recorder:
                     recorder.add(obs, action, reward)
                 obs = next_obs
                 finished = tracker.step(reward, terminated, truncated, info)
             if recorder:
-                recorder.end(obs, terminated, bool(finished[0].success))
+                success = finished[0].success
+                recorder.end(obs, terminated, bool(success) if success is not None else False)
             played += finished
     finally:
         env.close()

@@ -43,6 +43,9 @@ class RolloutBatch(NamedTuple):
     truncated: np.ndarray  # (T, N) bool: cut by a time limit, bootstrap from V(s_final)
     next_values: np.ndarray  # (T, N) V(s_{t+1}): final obs at a truncation, 0 at a termination
     valid: np.ndarray  # (T, N) bool: False on NEXT_STEP reset steps, which are no transition
+    # (T, N, *obs_shape) s_{t+1}, the episode's true final observation at its end; only when the
+    # collector's `keep_next_obs` is set (adversarial imitation's discriminator reads (s, a, s'))
+    next_obs: np.ndarray | None = None
 
 
 class RolloutCollector:
@@ -71,6 +74,7 @@ class RolloutCollector:
         self.same_step = self.episodes.same_step
         self.obs: np.ndarray | None = None
         self.num_episodes = 0
+        self.keep_next_obs = False  # also return s_{t+1} in the batch (RolloutBatch.next_obs)
 
     def reset(self, seed: int | None = None) -> None:
         """Start fresh episodes in every sub-env (running episodes are dropped, not logged)."""
@@ -97,6 +101,7 @@ class RolloutCollector:
         values = np.zeros((n_steps, n), dtype=np.float32)
         log_probs = np.zeros((n_steps, n), dtype=np.float32)
         actions = None  # allocated at the first step, when the action's shape is known
+        next_obs = np.zeros_like(obs) if self.keep_next_obs else None
         final_values: dict[tuple[int, int], float] = {}  # SAME_STEP truncations: V(final obs)
         for t in range(n_steps):
             obs[t] = self.policy_input(self.obs)
@@ -111,10 +116,16 @@ class RolloutCollector:
                 valid[t] = self.episodes.valid
                 reward, term, trunc = reward * valid[t], term & valid[t], trunc & valid[t]
             rewards[t], terminated[t], truncated[t] = reward, term, trunc
+            if next_obs is not None:
+                next_obs[t] = self.policy_input(self.obs, update=False)
             if self.reward_scaler is not None:
                 rewards[t] = self.reward_scaler(reward, term | trunc, valid[t])
             for episode in finished:
                 i = episode.env_index
+                if next_obs is not None and self.same_step:  # self.obs is the next episode's
+                    next_obs[t, i] = self.policy_input(
+                        np.asarray(info["final_obs"][i])[None], False
+                    )[0]
                 if self.same_step and trunc[i]:
                     final_obs = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
                     final_values[(t, i)] = float(policy.heads_numpy(final_obs)[1][0])
@@ -137,6 +148,7 @@ class RolloutCollector:
             truncated=truncated,
             next_values=next_values,
             valid=valid,
+            next_obs=next_obs,
         )
 
     def _end_episode(self, episode: Episode) -> None:
@@ -209,7 +221,12 @@ def first_episodes(chunks: list[RolloutBatch]) -> RolloutBatch:
     least one episode in ``chunks``; the steps after it (the start of the next episode, which
     would be finished by a newer policy) are marked invalid.
     """
-    batch = RolloutBatch(*(np.concatenate(arrays) for arrays in zip(*chunks, strict=True)))
+    batch = RolloutBatch(
+        *(
+            None if arrays[0] is None else np.concatenate(arrays)
+            for arrays in zip(*chunks, strict=True)
+        )
+    )
     done = batch.terminated | batch.truncated  # (T, N)
     first_end = done.argmax(axis=0)  # (N,) index of each env's first episode end
     in_first = np.arange(len(done))[:, None] <= first_end[None, :]  # (T, N)
