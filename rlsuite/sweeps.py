@@ -26,6 +26,7 @@ from its ``summary.json`` without training again, and an unfinished one continue
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import json
 import os
@@ -147,6 +148,7 @@ class Sweep:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     imports: tuple[str, ...] = ()
     search: tuple[Dimension, ...] = ()
+    source: str = "sweep"  # where it was read from, for error messages
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved sweep as plain data (saved as SWEEP_DIR/sweep.yaml)."""
@@ -181,7 +183,8 @@ def read_sweep(path: str | Path, num_samples: int | None = None) -> Sweep:
     if not isinstance(data, dict):
         raise RlsuiteError(f"sweep file {path} must hold a mapping (rlsuite sweep --example)")
     try:
-        return parse_sweep(data, default_dir=Path("sweeps") / path.stem, num_samples=num_samples)
+        sweep = parse_sweep(data, default_dir=Path("sweeps") / path.stem, num_samples=num_samples)
+        return dataclasses.replace(sweep, source=f"sweep file {path}")
     except RlsuiteError as exc:
         raise RlsuiteError(f"sweep file {path}: {exc}") from None
 
@@ -340,6 +343,13 @@ def _as_set_text(value: Any) -> str:
 def trials(sweep: Sweep) -> list[Trial]:
     """Every trial of the sweep, its RunConfig resolved and checked as `rlsuite train` would
     (unknown keys, bad values, unknown ids all fail here, before anything is written)."""
+    try:
+        return _trials(sweep)
+    except RlsuiteError as exc:
+        raise RlsuiteError(f"{sweep.source}: {exc}") from None
+
+
+def _trials(sweep: Sweep) -> list[Trial]:
     config.import_modules(sweep.imports)
     result = []
     for values in configurations(sweep):
@@ -481,6 +491,7 @@ def run_sweep(
             max_concurrent_trials=max_concurrent,
             trial_name_creator=_run_name,
             trial_dirname_creator=_run_name,
+            reuse_actors=True,  # one worker process trains trial after trial: torch loads once
         ),
         run_config=tune.RunConfig(
             name="tune",
