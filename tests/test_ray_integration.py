@@ -38,8 +38,11 @@ def test_every_game_is_in_rays_registry(local_ray):
 
 
 def test_the_readme_example_trains_rllib_ppo_on_a_game_for_two_iterations(local_ray):
-    (code,) = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-               if "register_games" in b]
+    (code,) = [
+        b
+        for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+        if "register_games" in b
+    ]
     assert "range(40)" in code and "ray.init(" in code
     # Two iterations of a tiny batch: the README's example, smaller (Ray is already started).
     code = code.replace("range(40)", "range(2)").replace("ray.init(", "dict(")
