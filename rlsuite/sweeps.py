@@ -445,11 +445,12 @@ class SweepResult:
     rows: list[dict[str, Any]]  # one per configuration, in the sweep's order
     best: dict[str, Any] | None
     failed: list[tuple[str, str]]  # (run folder, one-line error)
-    interrupted: bool = False
+    interrupted: bool = False  # trials left unfinished without an error (Ctrl-C)
 
     @property
     def exit_code(self) -> int:
-        return 130 if self.interrupted else (1 if self.failed else 0)
+        """0: every trial finished; 1: a trial failed; 130: stopped with trials unfinished."""
+        return 1 if self.failed else (130 if self.interrupted else 0)
 
 
 def run_sweep(
@@ -474,8 +475,9 @@ def run_sweep(
     if max_concurrent is not None and max_concurrent <= 0:
         raise RlsuiteError(f"--max-concurrent must be positive, not {max_concurrent}")
     all_trials = trials(sweep)  # every config checked before anything is written
+    _check_sweep_dir(sweep, resume, force)
+    _start_ray(ray, address)  # a bad --address fails here, with nothing written yet
     _prepare_sweep_dir(sweep, resume, force)
-    _start_ray(ray, address)
     # Tune's own TensorBoard/CSV/JSON copies of each result would sit beside the run folders'
     # real curves; the run folders are the record.
     # (Tune keeps its JSON and CSV records of the results, which its own tools read.)
@@ -501,17 +503,16 @@ def run_sweep(
             callbacks=[JsonLoggerCallback(), CSVLoggerCallback()],
         ),
     )
-    interrupted = False
     try:
-        grid = tuner.fit()
+        grid = tuner.fit()  # Ctrl-C: Tune stops the trials and returns
         failed = [
             (trials_by_run[r.config["run"]]["run_dir"], one_line(r.error))
             for r in grid
             if r.error is not None
         ]
-    except KeyboardInterrupt:
-        interrupted, failed = True, []
-    result = summarize(sweep, all_trials, failed, interrupted)
+    except KeyboardInterrupt:  # a second Ctrl-C
+        failed = []
+    result = summarize(sweep, all_trials, failed)
     write_results(result, all_trials)
     return result
 
@@ -525,28 +526,35 @@ def _trial_param(trial: Trial) -> dict[str, Any]:
     return {"run_dir": str(trial.run_dir.resolve()), "run_config": trial.run_config.to_dict()}
 
 
-def _prepare_sweep_dir(sweep: Sweep, resume: bool, force: bool) -> None:
-    """Make the sweep folder (or check, on --resume, that it holds this same sweep)."""
+def _check_sweep_dir(sweep: Sweep, resume: bool, force: bool) -> None:
+    """Refuse a sweep folder that --resume cannot continue, or that is in the way."""
     saved = sweep.sweep_dir / "sweep.yaml"
-    resolved = sweep.to_dict()
     if resume:
         if not saved.is_file():
             raise RlsuiteError(f"--resume: {sweep.sweep_dir} holds no sweep to continue")
-        if yaml.safe_load(saved.read_text()) != resolved:
+        if yaml.safe_load(saved.read_text()) != sweep.to_dict():
             raise RlsuiteError(
                 f"--resume: {saved} was made by a different sweep (file or --num-samples); "
                 "run the same one, or start over with --force"
             )
-        return
-    if sweep.sweep_dir.exists() and any(sweep.sweep_dir.iterdir()):
+    elif sweep.sweep_dir.exists() and any(sweep.sweep_dir.iterdir()):
+        if not saved.is_file():
+            raise RlsuiteError(f"{sweep.sweep_dir} is not a sweep folder; choose another")
         if not force:
             raise RlsuiteError(
                 f"sweep folder {sweep.sweep_dir} exists; continue it with --resume "
                 "or start it over with --force"
             )
-        if not saved.is_file():
-            raise RlsuiteError(f"{sweep.sweep_dir} is not a sweep folder; choose another")
+
+
+def _prepare_sweep_dir(sweep: Sweep, resume: bool, force: bool) -> None:
+    """Make the sweep folder and its sweep.yaml (--force: after deleting the old one)."""
+    if resume:
+        return
+    saved = sweep.sweep_dir / "sweep.yaml"
+    if force and saved.is_file():
         shutil.rmtree(sweep.sweep_dir)
+    resolved = sweep.to_dict()
     sweep.sweep_dir.mkdir(parents=True, exist_ok=True)
     header = "# the resolved sweep; `rlsuite sweep --resume` checks that it continues this one\n"
     saved.write_text(header + yaml.safe_dump(resolved, sort_keys=False))
@@ -576,7 +584,7 @@ def _start_ray(ray: Any, address: str | None) -> None:
 
 
 def summarize(
-    sweep: Sweep, all_trials: Sequence[Trial], failed: list[tuple[str, str]], interrupted: bool
+    sweep: Sweep, all_trials: Sequence[Trial], failed: list[tuple[str, str]]
 ) -> SweepResult:
     """Mean and std over seeds of each configuration's metrics, from its runs' summary.json."""
     rows = []
@@ -606,7 +614,8 @@ def summarize(
     if ranked:
         sign = 1 if sweep.mode == "max" else -1
         best = max(ranked, key=lambda r: sign * r[f"{sweep.metric}_mean"])
-    return SweepResult(sweep, rows, best, failed, interrupted)
+    unfinished = any(row["finished"] < row["runs"] for row in rows)
+    return SweepResult(sweep, rows, best, failed, interrupted=unfinished and not failed)
 
 
 def write_results(result: SweepResult, all_trials: Sequence[Trial]) -> None:
@@ -665,7 +674,7 @@ def format_results(result: SweepResult, sweep_file: str = "SWEEP_FILE") -> str:
         )
     for run_dir, error in result.failed:
         lines.append(f"failed: {run_dir}: {error}")
-    if result.interrupted or any(r["finished"] < r["runs"] for r in result.rows):
+    if any(r["finished"] < r["runs"] for r in result.rows):
         lines.append(f"unfinished trials: continue with  rlsuite sweep {sweep_file} --resume")
     lines += [
         f"results:      {d / 'results.csv'}, {d / 'results.json'}",
