@@ -1,5 +1,6 @@
 """rlsuite's games in Ray: registered with Ray's registry, trained by RLlib's PPO in a remote
-env runner (a real local Ray, 2 CPUs), and the README's RLlib example as written."""
+env runner (a real local Ray, 2 CPUs: conftest's `ray_address`), the README's example as written.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-import ray
 
 from rlsuite.envs import game_ids
 from rlsuite.integrations.ray import register_games
@@ -16,14 +16,7 @@ from rlsuite.integrations.ray import register_games
 README = Path(__file__).parent.parent / "README.md"
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-def test_every_game_is_in_rays_registry(local_ray):
+def test_every_game_is_in_rays_registry(ray_address):
     from ray.tune.registry import ENV_CREATOR, _global_registry
 
     assert register_games() == game_ids()
@@ -37,7 +30,7 @@ def test_every_game_is_in_rays_registry(local_ray):
         register_games(["CartPole-v1"])
 
 
-def test_the_readme_example_trains_rllib_ppo_on_a_game_for_two_iterations(local_ray):
+def test_the_readme_example_trains_rllib_ppo_on_a_game_for_two_iterations(ray_address):
     (code,) = [
         b
         for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)

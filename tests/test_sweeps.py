@@ -1,5 +1,5 @@
-"""`rlsuite sweep` on a real local Ray (2 CPUs): the example sweep, resuming a killed sweep,
-and its mistakes as one line."""
+"""`rlsuite sweep` on a real local Ray (2 CPUs, conftest's `ray_address`): the example sweep,
+resuming a killed sweep, and its mistakes as one line."""
 
 from __future__ import annotations
 
@@ -13,20 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import ray
 import yaml
 
 from rlsuite.cli import main
 
 REPO = Path(__file__).parent.parent
-
-
-@pytest.fixture(scope="module")
-def ray_address():
-    """One local Ray for the whole module; trials run in its workers."""
-    info = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield info.address_info["gcs_address"]
-    ray.shutdown()
 
 
 def example(tmp_path: Path, capsys, **changes) -> dict:
