@@ -298,9 +298,8 @@ def configurations(sweep: Sweep) -> list[dict[str, Any]]:
         draw = {}
         for d in sweep.search:
             if d.random:
-                domain = domains[d.kind](list(d.values)) if d.kind == "choice" else None
-                domain = domain or domains[d.kind](*d.values)
-                draw[d.key] = _plain_value(domain.sample(random_state=rng))
+                args = (list(d.values),) if d.kind == "choice" else d.values  # choice takes a list
+                draw[d.key] = _plain_value(domains[d.kind](*args).sample(random_state=rng))
         for point in grid_points:
             values = {**dict(zip([d.key for d in grid], point, strict=True)), **draw}
             ordered = {d.key: values[d.key] for d in sweep.search}
