@@ -555,6 +555,106 @@ def run_reward(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
+# rlsuite sweep / plot: many seeds and settings on Ray Tune, and their curves side by side
+# ------------------------------------------------------------------------------------------------
+
+
+def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "sweep_file",
+        nargs="?",
+        metavar="SWEEP.yaml",
+        help="the sweep: env, agent, budget, seeds, search space (rlsuite sweep --example)",
+    )
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="print a complete, commented sweep file (2 settings x 2 seeds, about a minute)",
+    )
+    p.add_argument(
+        "--address",
+        metavar="auto|HOST:PORT",
+        help="run on this Ray cluster (auto: the one `ray start` made here); default: a local Ray",
+    )
+    p.add_argument(
+        "--num-samples",
+        type=int,
+        metavar="N",
+        help="draws of the search's random keys (choice, uniform, loguniform); overrides the file",
+    )
+    p.add_argument(
+        "--max-concurrent",
+        type=int,
+        metavar="K",
+        help="at most K trials at once (default: as many as there are CPUs)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the sweep folder: finished trials are not trained again, unfinished "
+        "ones continue from their last checkpoint",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="delete an existing sweep folder and start over"
+    )
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from rlsuite import sweeps
+
+    if args.example:
+        print(sweeps.EXAMPLE, end="")
+        return 0
+    if args.sweep_file is None:
+        raise RlsuiteError("give a sweep file (rlsuite sweep --example > sweep.yaml)")
+    if args.resume and args.force:
+        raise RlsuiteError("--resume continues a sweep and --force starts it over: give one")
+    sweep = sweeps.read_sweep(args.sweep_file, num_samples=args.num_samples)
+    result = sweeps.run_sweep(
+        sweep,
+        address=args.address,
+        max_concurrent=args.max_concurrent,
+        resume=args.resume,
+        force=args.force,
+    )
+    print(sweeps.format_results(result, args.sweep_file))
+    return result.exit_code
+
+
+def add_plot_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="RUN_OR_SWEEP_DIR",
+        help="run folders, sweep folders or any folders holding run folders",
+    )
+    p.add_argument(
+        "--tag",
+        default="rollout/ep_rew_mean",
+        help="the TensorBoard scalar to draw (default rollout/ep_rew_mean; e.g. "
+        "eval/mean_reward, rollout/success_rate)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default="curves.png",
+        metavar="FILE.png",
+        help="the picture (.png, .pdf or .svg); the numbers go beside it as .csv "
+        "(default curves.png)",
+    )
+    p.add_argument("--title", help="the figure's title (default: the tag)")
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    from rlsuite import plots
+
+    written = plots.plot_runs(args.paths, args.tag, args.output, title=args.title)
+    for line in plots.describe(written):
+        print(line)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
 # The table of subcommands and main()
 # ------------------------------------------------------------------------------------------------
 
@@ -598,6 +698,16 @@ COMMANDS: dict[str, Command] = {
         "draw the reward an inverse-RL run learned (a heatmap over the grid)",
         add_reward_arguments,
         run_reward,
+    ),
+    "sweep": Command(
+        "train many settings x seeds with Ray Tune; a table of mean ± std per setting",
+        add_sweep_arguments,
+        run_sweep,
+    ),
+    "plot": Command(
+        "draw runs' curves (mean over seeds with a band) from their TensorBoard files; also CSV",
+        add_plot_arguments,
+        run_plot,
     ),
 }
 

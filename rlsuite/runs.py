@@ -45,7 +45,7 @@ from rlsuite.config import RunConfig, import_modules
 from rlsuite.envstate import restore_env_state
 from rlsuite.errors import ConfigError, RlsuiteError, warn
 from rlsuite.logger import Logger
-from rlsuite.vector import make_vector_env
+from rlsuite.vector import close_vector_env, make_vector_env
 
 __all__ = ["RlsuiteError", "TrainResult", "build_agent", "describe_run", "resume", "train"]
 
@@ -222,6 +222,9 @@ def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = Fa
     write_config(run_dir, config)
     if num_steps >= config.steps:
         session.logger.close()
+        for envs in (session.envs, session.eval_envs):
+            if envs is not None:
+                close_vector_env(envs)
         return TrainResult(
             run_dir, config, num_steps, "already finished", 0, session.last_eval, session.best_eval
         )
@@ -232,10 +235,16 @@ def _open_session(config: RunConfig, run_dir: Path, purge_step: int | None) -> _
     """Build the envs, the eval envs, the logger and the agent of `config`."""
     envs = run_envs(config, config.n_envs)
     eval_envs = None
-    if config.eval_every > 0:
-        eval_envs = run_envs(config, min(config.n_envs, config.eval_episodes))
-    logger = Logger(run_dir / "tb", purge_step=purge_step)
-    agent = build_agent(config, envs, logger)
+    try:
+        if config.eval_every > 0:
+            eval_envs = run_envs(config, min(config.n_envs, config.eval_episodes))
+        logger = Logger(run_dir / "tb", purge_step=purge_step)
+        agent = build_agent(config, envs, logger)
+    except BaseException:  # e.g. an action space the agent cannot handle: end vec=async workers
+        for built in (envs, eval_envs):
+            if built is not None:
+                close_vector_env(built)
+        raise
     return _Session(config, run_dir, envs, eval_envs, agent, logger)
 
 
@@ -373,9 +382,9 @@ def _train_loop(s: _Session, progress: bool) -> TrainResult:
     finally:
         bar.close()
         s.logger.close()
-        s.envs.close()
+        close_vector_env(s.envs)  # vec=async: its worker processes end here, error or not
         if s.eval_envs is not None:
-            s.eval_envs.close()
+            close_vector_env(s.eval_envs)
     return TrainResult(
         s.run_dir,
         s.config,

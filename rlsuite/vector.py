@@ -9,10 +9,12 @@ for, because a vector entry point takes no per-env wrappers.
 from __future__ import annotations
 
 import importlib
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.vector.async_vector_env import AsyncVectorEnv, _async_worker
 
 from rlsuite.errors import RlsuiteError, one_line
 
@@ -69,16 +71,46 @@ def make_vector_env(
     """
     mode = resolve_vec_mode(env_id, mode, wrappers)
     loaded = _wrappers(wrappers)
+    # vec=async: one process per copy, observations passed in shared memory, and workers that
+    # leave Ctrl-C to the main process (see `_async_worker_ignoring_signals`).
+    vector_kwargs = {"shared_memory": True, "worker": _async_worker_ignoring_signals}
     try:
         return gym.make_vec(
             env_id,
             num_envs=n_envs,
             vectorization_mode=mode,
             wrappers=loaded or None,
+            vector_kwargs=vector_kwargs if mode == "async" else None,
             **env_kwargs,
         )
     except Exception as exc:
         raise RlsuiteError(f"cannot make environment {env_id}: {one_line(exc)}") from None
+
+
+def _async_worker_ignoring_signals(*args: Any) -> None:
+    """Gymnasium's AsyncVectorEnv worker, deaf to SIGINT and SIGTERM.
+
+    Ctrl-C reaches every process of the terminal's process group. Gymnasium's worker would
+    stop with KeyboardInterrupt and the main process's next step would fail, losing the update
+    it was finishing and its last.pt. Here the main process alone decides: it finishes the
+    update, saves, then closes the workers. A worker whose main process died anyway reads the
+    end of its pipe and exits.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _async_worker(*args)
+
+
+def close_vector_env(envs: gym.vector.VectorEnv, timeout: float = 10.0) -> None:
+    """Close `envs`; subprocess workers that do not answer within `timeout` s are terminated.
+
+    Called on every way out of training (finished, Ctrl-C, an error), so no worker process or
+    shared-memory block outlives the run.
+    """
+    if isinstance(envs.unwrapped, AsyncVectorEnv):
+        envs.close(timeout=timeout)
+    else:
+        envs.close()
 
 
 def make_render_env(

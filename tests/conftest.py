@@ -6,6 +6,17 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def ray_address():
+    """One real local Ray (2 CPUs) for every test that needs it; its GCS address."""
+    import ray
+
+    info = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield info.address_info["gcs_address"]
+    ray.shutdown()

@@ -117,6 +117,25 @@ HUD_LINE_HEIGHT = 26  # pixels per heads-up text line under the picture
 _fonts: dict[int, object] = {}
 
 
+def _font(pg):
+    """The heads-up font, made once per start of pygame's font module."""
+    if not pg.font.get_init():  # first use, or someone (CartPole's close) called pygame.quit()
+        pg.font.init()
+        _fonts.clear()
+    if 22 not in _fonts:
+        _fonts[22] = pg.font.Font(None, 22)
+    return _fonts[22]
+
+
+def _render_text(pg, line: str):
+    """`line` drawn light on black as a pygame Surface."""
+    try:
+        return _font(pg).render(line, True, (235, 235, 235), (0, 0, 0))
+    except pg.error:  # the font module was quit and started again since the font was made
+        _fonts.clear()  # (pygame.quit() then pygame.init(), as gymnasium 1.2's CartPole does)
+        return _font(pg).render(line, True, (235, 235, 235), (0, 0, 0))
+
+
 def display_scale(frame_shape: tuple[int, ...], min_size: int = 512) -> int:
     """The integer upscaling that makes a frame at least about `min_size` pixels across."""
     return max(1, min_size // max(frame_shape[:2]))
@@ -129,12 +148,6 @@ def with_hud(frame: np.ndarray, text: str, scale: int = 1) -> np.ndarray:
     pygame's font module draws the text; it needs no display.
     """
     pg = _import_pygame()
-    if not pg.font.get_init():  # first use, or someone (CartPole's close) called pygame.quit()
-        pg.font.init()
-        _fonts.clear()
-    if 22 not in _fonts:
-        _fonts[22] = pg.font.Font(None, 22)
-    font = _fonts[22]
     big = upscale(np.ascontiguousarray(frame), scale)
     lines = text.split("\n")
     height, width = big.shape[0], big.shape[1]
@@ -144,7 +157,7 @@ def with_hud(frame: np.ndarray, text: str, scale: int = 1) -> np.ndarray:
         if not line:
             continue
         # pygame arrays are indexed (x, y): swap to numpy's (y, x).
-        label = pg.surfarray.array3d(font.render(line, True, (235, 235, 235), (0, 0, 0)))
+        label = pg.surfarray.array3d(_render_text(pg, line))
         label = label.swapaxes(0, 1)[: HUD_LINE_HEIGHT - 5, : width - 6]
         top = height + 5 + i * HUD_LINE_HEIGHT
         out[top : top + label.shape[0], 6 : 6 + label.shape[1]] = label

@@ -3,6 +3,8 @@
 - ``RlsuiteTest/MultiDiscrete-v0``: an action space no agent handles.
 - ``RlsuiteTest/NaNReward-v0``: rewards turn NaN after each env instance's 100th step, so the
   losses become NaN a few updates into training.
+- ``RlsuiteTest/Crash-v0``: raises RuntimeError at each env instance's 300th step (a bug in
+  an env, e.g. inside a ``vec=async`` worker process).
 """
 
 from __future__ import annotations
@@ -46,9 +48,20 @@ class NaNRewardEnv(gym.Env):
         return obs, reward, self.t >= 20, False, {}
 
 
+class CrashEnv(NaNRewardEnv):
+    CRASH_AFTER = 300  # steps of this instance
+
+    def step(self, action):
+        if self.total_steps >= self.CRASH_AFTER:
+            raise RuntimeError("the env's physics broke")
+        obs, _, terminated, truncated, info = super().step(action)
+        return obs, 1.0, terminated, truncated, info
+
+
 for _id, _cls in [
     ("RlsuiteTest/MultiDiscrete-v0", MultiDiscreteEnv),
     ("RlsuiteTest/NaNReward-v0", NaNRewardEnv),
+    ("RlsuiteTest/Crash-v0", CrashEnv),
 ]:
     if _id not in gym.registry:
         gym.register(_id, entry_point=_cls)
