@@ -19,6 +19,7 @@ tracker (``rlsuite.episodes``) that evaluation, ``rlsuite watch`` and the expert
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import gymnasium as gym
@@ -43,6 +44,10 @@ class RolloutBatch(NamedTuple):
     truncated: np.ndarray  # (T, N) bool: cut by a time limit, bootstrap from V(s_final)
     next_values: np.ndarray  # (T, N) V(s_{t+1}): final obs at a truncation, 0 at a termination
     valid: np.ndarray  # (T, N) bool: False on NEXT_STEP reset steps, which are no transition
+    # (T, N, *obs_shape) s_{t+1}, the state step t reached (an episode's true final observation
+    # where it ended), as the policy sees it; kept only when the collector is asked to
+    # (``keep_next_obs``: curiosity's intrinsic rewards are about s_{t+1}), else None
+    next_obs: np.ndarray | None = None
 
 
 class RolloutCollector:
@@ -71,6 +76,9 @@ class RolloutCollector:
         self.same_step = self.episodes.same_step
         self.obs: np.ndarray | None = None
         self.num_episodes = 0
+        self.keep_next_obs = False  # fill RolloutBatch.next_obs (curiosity sets it)
+        # Called with the vector env after every step (curiosity's state-visitation counts).
+        self.after_step: Callable[[gym.vector.VectorEnv], None] | None = None
 
     def reset(self, seed: int | None = None) -> None:
         """Start fresh episodes in every sub-env (running episodes are dropped, not logged)."""
@@ -98,6 +106,7 @@ class RolloutCollector:
         log_probs = np.zeros((n_steps, n), dtype=np.float32)
         actions = None  # allocated at the first step, when the action's shape is known
         final_values: dict[tuple[int, int], float] = {}  # SAME_STEP truncations: V(final obs)
+        final_obs: dict[tuple[int, int], np.ndarray] = {}  # SAME_STEP episode ends: s_final
         for t in range(n_steps):
             obs[t] = self.policy_input(self.obs)
             action, log_probs[t], values[t] = policy.step(obs[t], self.rng)
@@ -113,20 +122,30 @@ class RolloutCollector:
             rewards[t], terminated[t], truncated[t] = reward, term, trunc
             if self.reward_scaler is not None:
                 rewards[t] = self.reward_scaler(reward, term | trunc, valid[t])
+            if self.after_step is not None:
+                self.after_step(self.envs)
             for episode in finished:
                 i = episode.env_index
-                if self.same_step and trunc[i]:
-                    final_obs = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
-                    final_values[(t, i)] = float(policy.heads_numpy(final_obs)[1][0])
+                if self.same_step and (trunc[i] or self.keep_next_obs):
+                    last = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
+                    final_obs[(t, i)] = last[0]
+                    if trunc[i]:
+                        final_values[(t, i)] = float(policy.heads_numpy(last)[1][0])
                 self._end_episode(episode)
         next_values = np.empty_like(values)
         next_values[:-1] = values[1:]  # NEXT_STEP: after a done, values[t+1] is V(final obs)
         # V(s_T): the n-step bootstrap (s_T is counted in the statistics when the next rollout
         # acts in it)
-        next_values[-1] = policy.heads_numpy(self.policy_input(self.obs, update=False))[1]
+        last_obs = self.policy_input(self.obs, update=False)
+        next_values[-1] = policy.heads_numpy(last_obs)[1]
         for (t, i), v in final_values.items():
             next_values[t, i] = v
         next_values[terminated] = 0.0
+        next_obs = None
+        if self.keep_next_obs:  # NEXT_STEP: after a done, obs[t+1] is the final obs already
+            next_obs = np.concatenate([obs[1:], last_obs[None].astype(obs.dtype, copy=False)])
+            for (t, i), last in final_obs.items():
+                next_obs[t, i] = last
         return RolloutBatch(
             obs=obs,
             actions=actions,
@@ -137,6 +156,7 @@ class RolloutCollector:
             truncated=truncated,
             next_values=next_values,
             valid=valid,
+            next_obs=next_obs,
         )
 
     def _end_episode(self, episode: Episode) -> None:
@@ -209,7 +229,12 @@ def first_episodes(chunks: list[RolloutBatch]) -> RolloutBatch:
     least one episode in ``chunks``; the steps after it (the start of the next episode, which
     would be finished by a newer policy) are marked invalid.
     """
-    batch = RolloutBatch(*(np.concatenate(arrays) for arrays in zip(*chunks, strict=True)))
+    batch = RolloutBatch(
+        *(
+            None if arrays[0] is None else np.concatenate(arrays)
+            for arrays in zip(*chunks, strict=True)
+        )
+    )
     done = batch.terminated | batch.truncated  # (T, N)
     first_end = done.argmax(axis=0)  # (N,) index of each env's first episode end
     in_first = np.arange(len(done))[:, None] <= first_end[None, :]  # (T, N)
