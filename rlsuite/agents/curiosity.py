@@ -397,8 +397,8 @@ class VisitCounter:
 
     def take_heatmap(self, cell_pixels: int = 8) -> np.ndarray:
         """The counts as an ``(H, W, 3)`` uint8 image (black: never; dark red to yellow to white:
-        rarely to most, on a log scale), then zeroed for the next period."""
-        level = np.log1p(self.counts) / max(np.log1p(self.counts.max()), 1e-9)  # 0..1
+        rarely to most, on a square-root scale), then zeroed for the next period."""
+        level = np.sqrt(self.counts / max(self.counts.max(), 1))  # 0..1
         # A "hot" colour map: red rises first, then green, then blue.
         image = np.stack([np.clip(3 * level - k, 0, 1) for k in range(3)], axis=-1)
         image = (255 * image).astype(np.uint8).repeat(cell_pixels, 0).repeat(cell_pixels, 1)
