@@ -53,7 +53,7 @@ ROWS = {
     "keydoor": ["ppo", "a2c", "ppo+rnd", "ppo+icm", "a2c+rnd", "a2c+icm"],
     "maze": ["ppo", "ppo+rnd", "ppo+icm"],
     "explore": ["ppo+rnd"],
-    "cost": ["ppo", "ppo+rnd", "ppo+icm", "ppo+count"],
+    "cost": ["ppo", "ppo+rnd", "ppo+icm", "ppo+count", "a2c", "a2c+rnd", "a2c+icm"],
 }
 ENV_KWARGS = {
     "keydoor": ["reward_mode=sparse"],
@@ -62,6 +62,18 @@ ENV_KWARGS = {
     "cost": ["reward_mode=sparse"],
 }
 ENVS = {"keydoor": KEYDOOR, "maze": MAZE, "explore": KEYDOOR, "cost": KEYDOOR}
+
+
+OUT: Path | None = None  # --out: every finished run is appended here at once
+
+
+def emit(row: dict[str, Any]) -> None:
+    """Print one finished run as a JSON line (and append it to --out)."""
+    line = json.dumps(row)
+    print(line, flush=True)
+    if OUT is not None:
+        with OUT.open("a") as f:
+            f.write(line + "\n")
 
 
 def run_config(part: str, row: str, seed: int, steps: int | None, extra: list[str]) -> RunConfig:
@@ -172,7 +184,7 @@ def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
                 "cells_random": float(np.mean(random)),
             }
         )
-        print(json.dumps(rows[-1]), flush=True)
+        emit(rows[-1])
     return rows
 
 
@@ -199,7 +211,7 @@ def learning_rows(args, part: str, seeds: list[int]) -> list[dict[str, Any]]:
                     "success_eval": evaluated,
                 }
             )
-            print(json.dumps(rows[-1]), flush=True)
+            emit(rows[-1])
     return rows
 
 
@@ -222,7 +234,7 @@ def cost_rows(args) -> list[dict[str, Any]]:
                     "s_per_step": wall / agent.num_steps,
                 }
             )
-            print(json.dumps(rows[-1]), flush=True)
+            emit(rows[-1])
     return rows
 
 
@@ -261,11 +273,15 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
             )
     cost = [r for r in rows if r["part"] == "cost"]
     if cost:
-        print(f"\n{KEYDOOR}: wall time per env step (median of repeats), over plain")
-        plain = statistics.median(r["s_per_step"] for r in cost if "+" not in r["row"])
+        print(f"\n{KEYDOOR}: wall time per env step (median of repeats), over the plain agent")
+
+        def per_step(row: str) -> float:
+            return statistics.median(r["s_per_step"] for r in cost if r["row"] == row)
+
         for row in dict.fromkeys(r["row"] for r in cost):
-            per_step = statistics.median(r["s_per_step"] for r in cost if r["row"] == row)
-            print(f"{row:<10} {1e6 * per_step:>8.1f} us/step  ratio {per_step / plain:.2f}")
+            plain = row.partition("+")[0]
+            ratio = per_step(row) / per_step(plain) if any(r["row"] == plain for r in cost) else 0
+            print(f"{row:<10} {1e6 * per_step(row):>8.1f} us/step  ratio {ratio:.2f}")
 
 
 def main() -> None:
@@ -285,6 +301,8 @@ def main() -> None:
         rows = [json.loads(line) for f in args.combine for line in Path(f).read_text().splitlines()]
         print_tables(rows)
         return
+    global OUT
+    OUT = Path(args.out) if args.out else None
     torch.set_num_threads(1)
     args.steps = None if args.steps is None else int(args.steps)
     args.rows = args.rows.split(",") if args.rows else None
@@ -297,9 +315,6 @@ def main() -> None:
         else:
             new = cost_rows(args)
         rows += new
-        if args.out:
-            with open(args.out, "a") as f:
-                f.writelines(json.dumps(r) + "\n" for r in new)
     print_tables(rows)
 
 
