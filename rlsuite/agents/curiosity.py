@@ -605,9 +605,7 @@ class Curiosity:
 
     def intrinsic_values(self, agent: Agent, obs: np.ndarray) -> np.ndarray:
         """V_I(s) of a batch of observations (as the policy sees them), as float64."""
-        with torch.inference_mode():
-            values = agent.policy.value(self._tensor(obs))  # (B, 2): V_E, V_I
-        return values[:, 1].cpu().numpy().astype(np.float64)
+        return agent.policy.values_numpy(obs)[:, 1].astype(np.float64)  # columns V_E, V_I
 
     def take_heatmap(self) -> np.ndarray | None:
         """The state-visitation image since the last one (grid games), else None."""

@@ -429,6 +429,19 @@ class ActorCriticNet(nn.Module):
         weight, bias = heads[1]
         return out, (value_features @ weight.T + bias)[:, 0]
 
+    def values_numpy(self, obs: np.ndarray) -> np.ndarray:
+        """Every value head's output, ``(B, n_values)``, as numpy (curiosity's V_E and V_I);
+        in numpy for an MLP on the CPU, as ``heads_numpy``, else in torch."""
+        if not isinstance(self.encoder, MLPEncoder) or not self.head_parameters[0][0].is_cpu:
+            device = self.policy_head.weight.device
+            with torch.inference_mode():
+                value_features = self.features(torch.as_tensor(obs, device=device))[1]
+                values = self.value_from(value_features).reshape(len(obs), -1)
+                return values.cpu().numpy()
+        value_features = self.encoder.forward_numpy(obs)[-1]  # the critic's copy
+        weight, bias = self.head_views()[1]
+        return value_features @ weight.T + bias
+
     def heads_torch(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``heads_numpy``'s result computed in torch on the net's device, back as numpy."""
         device = self.policy_head.weight.device
