@@ -53,6 +53,7 @@ from rlsuite.agents.common.nets import (
     image_encoder,
     is_image_space,
     layer_init,
+    numpy_views,
 )
 from rlsuite.agents.common.normalize import ObservationNormalizer, RewardScaler
 from rlsuite.agents.common.returns import gae
@@ -77,6 +78,11 @@ if TYPE_CHECKING:
     from rlsuite.agents.base import Agent
 
 CURIOSITY_KINDS = ("icm", "rnd", "count")
+# Batches up to this many rows go through numpy (A2C's rollouts: each torch call would cost more
+# than its arithmetic), larger ones through torch (PPO's): numpy's OpenBLAS spreads a larger
+# product over every core, which on a busy machine was 70x slower than one thread (23 ms
+# against 0.3 ms for 1024x64 @ 64x64), while torch keeps to the run's torch_threads.
+NUMPY_MAX_ROWS = 128
 RND_OBS_CLIP = 5.0  # RND clips normalised observations to [-5, 5] (Burda et al. 2018, A.3)
 
 __all__ = [
@@ -197,6 +203,44 @@ def action_input(actions: torch.Tensor, action_space: gym.Space) -> torch.Tensor
     return actions.float().flatten(1)
 
 
+class NumpyMLP:
+    """A module made only of Flatten, Linear and ReLU layers (nested Sequentials too), run in
+    numpy on views of its weights, for computing rewards: as the policy acts in numpy
+    (nets.py), because at A2C's 40-transition rollouts each torch call costs more than its
+    arithmetic. Optimisers and ``load_state_dict`` write the weights in place, so the views
+    stay current."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.layers = [m for m in module.modules() if not isinstance(m, nn.Sequential)]
+        self.linears = [(m.weight, m.bias) for m in self.layers if isinstance(m, nn.Linear)]
+        self._cache: dict = {}
+
+    @staticmethod
+    def supports(module: nn.Module) -> bool:
+        """Only Flatten/Linear/ReLU layers, on the CPU."""
+        layers = [m for m in module.modules() if not isinstance(m, nn.Sequential)]
+        kinds = all(isinstance(m, (nn.Flatten, nn.Linear, nn.ReLU)) for m in layers)
+        return kinds and all(p.is_cpu for p in module.parameters())
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        weights = iter(numpy_views(self.linears, self._cache))
+        x = x.reshape(len(x), -1).astype(np.float32, copy=False)  # (B, features)
+        for layer in self.layers:
+            if isinstance(layer, nn.Linear):
+                weight, bias = next(weights)  # nn.Linear layout: (out, in)
+                x = x @ weight.T + bias
+            elif isinstance(layer, nn.ReLU):
+                x = np.maximum(x, 0.0)
+        return x
+
+
+def one_hot_numpy(actions: np.ndarray, action_space: gym.Space) -> np.ndarray:
+    """``action_input`` in numpy."""
+    if isinstance(action_space, gym.spaces.Discrete):
+        return np.eye(int(action_space.n), dtype=np.float32)[actions]
+    return actions.reshape(len(actions), -1).astype(np.float32)
+
+
 class ICM(nn.Module):
     """Pathak et al.'s Intrinsic Curiosity Module: encoder phi, inverse and forward models."""
 
@@ -248,6 +292,20 @@ class ICM(nn.Module):
         """``eta / 2 * ||f(phi(s), a) - phi(s')||^2`` per transition, (B,)."""
         return self.eta * self.forward_error(obs, actions, next_obs)[0]
 
+    def intrinsic_reward_numpy(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
+    ) -> np.ndarray:
+        """``intrinsic_reward`` in numpy (an MLP encoder on the CPU: ``numpy_ready``)."""
+        if not hasattr(self, "_phi_numpy"):
+            self._phi_numpy, self._forward_numpy = NumpyMLP(self.phi), NumpyMLP(self.forward_model)
+        phi, next_phi = self._phi_numpy(obs), self._phi_numpy(next_obs)
+        inputs = np.concatenate([phi, one_hot_numpy(actions, self.action_space)], axis=1)
+        error = self._forward_numpy(inputs) - next_phi
+        return self.eta * 0.5 * (error * error).sum(axis=1)
+
+    def numpy_ready(self) -> bool:
+        return NumpyMLP.supports(self.phi) and NumpyMLP.supports(self.forward_model)
+
     def loss(
         self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -292,6 +350,17 @@ class RND(nn.Module):
 
     def intrinsic_reward(self, next_obs: torch.Tensor) -> torch.Tensor:
         return self.prediction_error(next_obs)
+
+    def intrinsic_reward_numpy(self, next_obs: np.ndarray) -> np.ndarray:
+        """``intrinsic_reward`` in numpy (MLP networks on the CPU: ``numpy_ready``)."""
+        if not hasattr(self, "_target_numpy"):
+            self._target_numpy = NumpyMLP(self.target)
+            self._predictor_numpy = NumpyMLP(self.predictor)
+        error = self._predictor_numpy(next_obs) - self._target_numpy(next_obs)
+        return (error * error).mean(axis=1)
+
+    def numpy_ready(self) -> bool:
+        return NumpyMLP.supports(self.target) and NumpyMLP.supports(self.predictor)
 
     def loss(self, next_obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         predictor_loss = self.prediction_error(next_obs).mean()
@@ -382,7 +451,17 @@ class VisitCounter:
     def __init__(self, shape: tuple[int, int], read_positions: Any) -> None:
         self.shape = shape
         self.read_positions = read_positions
-        self.counts = np.zeros(shape, dtype=np.int64)  # (height, width)
+        self._counts = np.zeros(shape, dtype=np.int64)  # (height, width), up to `_cells`
+        self._cells: list[np.ndarray] = []  # cell indices of the steps not yet counted
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Visits per cell ``(height, width)`` since the last heatmap."""
+        if self._cells:  # counted in one bincount, not one per step
+            cells = np.concatenate(self._cells)
+            self._counts += np.bincount(cells, minlength=self._counts.size).reshape(self.shape)
+            self._cells = []
+        return self._counts
 
     @classmethod
     def for_env(cls, envs: gym.vector.VectorEnv) -> VisitCounter | None:
@@ -392,24 +471,24 @@ class VisitCounter:
     def __call__(self, envs: gym.vector.VectorEnv) -> None:
         """Count the cell each sub-env's agent stands on now."""
         x, y = self.read_positions(envs)
-        cells = np.asarray(y) * self.shape[1] + np.asarray(x)
-        self.counts += np.bincount(cells, minlength=self.counts.size).reshape(self.shape)
+        self._cells.append(np.asarray(y) * self.shape[1] + np.asarray(x))
 
     def take_heatmap(self, cell_pixels: int = 8) -> np.ndarray:
         """The counts as an ``(H, W, 3)`` uint8 image (black: never; dark red to yellow to white:
         rarely to most, on a square-root scale), then zeroed for the next period."""
-        level = np.sqrt(self.counts / max(self.counts.max(), 1))  # 0..1
+        counts = self.counts
+        level = np.sqrt(counts / max(counts.max(), 1))  # 0..1
         # A "hot" colour map: red rises first, then green, then blue.
         image = np.stack([np.clip(3 * level - k, 0, 1) for k in range(3)], axis=-1)
         image = (255 * image).astype(np.uint8).repeat(cell_pixels, 0).repeat(cell_pixels, 1)
-        self.counts[:] = 0
+        counts[:] = 0
         return image
 
     def state_dict(self) -> dict[str, Any]:
         return {"counts": torch.from_numpy(self.counts.copy())}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.counts = state["counts"].numpy().copy()
+        self._counts, self._cells = state["counts"].numpy().copy(), []
 
 
 # ================================================================================================
@@ -457,8 +536,10 @@ class Curiosity:
         else:
             self.counter = StateCounter(obs_space.shape, c.count_resolution)
         self.optimizer = None
+        self.numpy_rewards = False  # r_I computed in numpy (MLP modules on the CPU)
         if self.module is not None:
             self.module.to(self.device)
+            self.numpy_rewards = self.module.numpy_ready()
             trainable = [p for p in self.module.parameters() if p.requires_grad]
             self.optimizer = torch.optim.Adam(trainable, lr=c.curiosity_learning_rate)
         # RND's observation statistics, per feature (per pixel for images), clipped to +-5.
@@ -472,6 +553,8 @@ class Curiosity:
         self.warmed_up = self.obs_normalizer is None or c.rnd_warmup_steps == 0
         self.visits = VisitCounter.for_env(envs)
         self.metrics: dict[str, list[float]] = {}  # the module's losses in this update
+        # Transitions not yet learned from (fewer than a minibatch): (obs, actions, next_obs)
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def attach(self, collector: RolloutCollector) -> None:
         """Ask the collector for s_{t+1} and, on grid games, to count where the agent goes."""
@@ -515,6 +598,12 @@ class Curiosity:
         """
         if self.counter is not None:
             return 1.0 / np.sqrt(self.counter.visit(next_obs))
+        if self.numpy_rewards and len(obs) <= NUMPY_MAX_ROWS:  # small MLP batches: numpy
+            if isinstance(self.module, ICM):
+                reward = self.module.intrinsic_reward_numpy(obs, actions, next_obs)
+            else:
+                reward = self.module.intrinsic_reward_numpy(self._module_input(next_obs))
+            return reward.astype(np.float64)
         with torch.no_grad():
             if isinstance(self.module, ICM):
                 reward = self.module.intrinsic_reward(
@@ -525,20 +614,32 @@ class Curiosity:
         return reward.cpu().numpy().astype(np.float64)
 
     def learn(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, rng) -> None:
-        """Train the module on a rollout's transitions: shuffled minibatches, Adam."""
+        """Train the module on transitions: ``curiosity_epochs`` passes of shuffled minibatches
+        of ``curiosity_batch_size``, Adam.
+
+        Rollouts smaller than a minibatch (A2C's 40 transitions) are pooled until there are
+        enough: a gradient step on 40 transitions costs nearly what one on 256 does.
+        """
         if self.module is None:
             return
         if self.obs_normalizer is not None:
             self.obs_normalizer.stats.update(next_obs)
+        self.pending.append((obs, actions, next_obs))
+        if sum(len(part[0]) for part in self.pending) < self.settings.curiosity_batch_size:
+            return
+        obs, actions, next_obs = (np.concatenate(x) for x in zip(*self.pending, strict=True))
+        self.pending = []
+        if self.obs_normalizer is not None:
             next_input = self._tensor(self._module_input(next_obs))
         else:
             next_input = self._tensor(next_obs)
         obs_t, actions_t = self._tensor(obs), self._tensor(actions)
         c = self.settings
+        # Minibatches of about curiosity_batch_size: a short tail joins the others.
+        n_minibatches = max(1, round(len(obs) / c.curiosity_batch_size))
         for _ in range(c.curiosity_epochs):
             order = torch.from_numpy(rng.permutation(len(obs))).to(self.device)
-            for start in range(0, len(order), c.curiosity_batch_size):
-                rows = order[start : start + c.curiosity_batch_size]
+            for rows in torch.tensor_split(order, n_minibatches):
                 if isinstance(self.module, ICM):
                     loss, metrics = self.module.loss(obs_t[rows], actions_t[rows], next_input[rows])
                 else:
@@ -569,12 +670,7 @@ class Curiosity:
         raw = np.zeros(T * N)
         raw[keep] = self.intrinsic_rewards(obs[keep], actions[keep], next_obs[keep])
         raw = raw.reshape(T, N)
-        intrinsic = raw
-        if self.reward_scaler is not None:
-            no_end = np.zeros(N, dtype=bool)
-            intrinsic = np.stack(
-                [self.reward_scaler(raw[t], no_end, valid[t]) for t in range(T)]
-            ).astype(np.float64)
+        intrinsic = raw if self.reward_scaler is None else self.normalized(raw, valid)
         # 2. Train the module on this rollout (after its rewards were computed with the module
         #    that had not seen it yet).
         self.learn(obs[keep], actions[keep], next_obs[keep], agent.np_random)
@@ -603,9 +699,30 @@ class Curiosity:
         logged[tags.INTRINSIC_REWARD_MEAN] = float(raw[valid].mean()) if valid.any() else 0.0
         return data, logged
 
+    def normalized(self, raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """``(T, N)`` r_I divided by the running std of the discounted intrinsic return.
+
+        As RND does it (Burda et al. sec. 2.4): each env's return ``R <- gamma_I R + r_I`` runs
+        on, never reset; the statistics take the whole rollout's returns (valid steps), then
+        every reward of the rollout is divided by the updated std.
+        """
+        scaler = self.reward_scaler
+        returns = np.empty_like(raw)
+        running = scaler.returns
+        for t in range(len(raw)):
+            running = scaler.gamma * running + raw[t]
+            returns[t] = running
+        scaler.returns = running
+        scaler.stats.update(returns[valid])
+        return scaler.scale(raw).astype(np.float64)
+
     def intrinsic_values(self, agent: Agent, obs: np.ndarray) -> np.ndarray:
         """V_I(s) of a batch of observations (as the policy sees them), as float64."""
-        return agent.policy.values_numpy(obs)[:, 1].astype(np.float64)  # columns V_E, V_I
+        if len(obs) <= NUMPY_MAX_ROWS:  # columns V_E, V_I
+            return agent.policy.values_numpy(obs)[:, 1].astype(np.float64)
+        with torch.inference_mode():
+            values = agent.policy.value(self._tensor(obs))
+        return values[:, 1].cpu().numpy().astype(np.float64)
 
     def take_heatmap(self) -> np.ndarray | None:
         """The state-visitation image since the last one (grid games), else None."""
@@ -625,10 +742,14 @@ class Curiosity:
 
     def state_dict(self) -> dict[str, Any]:
         state = {k: None if p is None else p.state_dict() for k, p in self._parts().items()}
-        return {**state, "warmed_up": self.warmed_up}
+        pending = [
+            [torch.from_numpy(np.array(x)) for x in transitions] for transitions in self.pending
+        ]
+        return {**state, "warmed_up": self.warmed_up, "pending": pending}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for key, part in self._parts().items():
             if part is not None and state.get(key) is not None:
                 part.load_state_dict(state[key])
         self.warmed_up = bool(state["warmed_up"])
+        self.pending = [tuple(x.numpy() for x in part) for part in state.get("pending", [])]

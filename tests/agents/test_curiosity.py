@@ -151,3 +151,20 @@ def test_small_images_get_a_cnn(kind):
     cnn = agent.curiosity.module.phi if kind == "icm" else agent.curiosity.module.target
     assert isinstance(cnn.cnn, SmallCNNEncoder)
     assert agent.visitation_heatmap() is None  # not a grid game it can read positions from
+
+
+@pytest.mark.parametrize("kind", ["rnd", "icm"])
+def test_rewards_in_numpy_equal_torchs(kind):
+    seen, _ = keydoor_transitions()
+    envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+    module = make_agent("ppo", envs, {"curiosity": kind}, seed=0).curiosity.module
+    assert module.numpy_ready()  # MLPs on the CPU
+    obs, actions, next_obs = (x[:100] for x in seen)  # a small batch: numpy
+    with torch.no_grad():
+        if kind == "icm":
+            expected = module.intrinsic_reward(*map(torch.from_numpy, (obs, actions, next_obs)))
+            got = module.intrinsic_reward_numpy(obs, actions, next_obs)
+        else:
+            expected = module.intrinsic_reward(torch.from_numpy(next_obs))
+            got = module.intrinsic_reward_numpy(next_obs)
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
