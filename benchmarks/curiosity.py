@@ -121,25 +121,29 @@ def success(agent: Agent, config: RunConfig, episodes: int = 50) -> tuple[float,
 
 def distinct_cells(
     config: RunConfig, act, episodes: int, seed: int
-) -> tuple[list[int], np.ndarray]:
-    """Distinct cells each of `episodes` episodes stood on, acting by `act(obs)`; and the
-    visitation heatmap of them all."""
+) -> tuple[list[int], list[int], np.ndarray]:
+    """Distinct cells each of `episodes` episodes stood on, acting by `act(obs)`; the episodes'
+    lengths; and the visitation heatmap of them all."""
     envs = run_envs(config, 8)
     (height, width), read = grid_positions(envs)
     heat = VisitCounter((height, width), read)
     visited = np.zeros((envs.num_envs, height * width), dtype=bool)
     counts: list[int] = []
+    lengths: list[int] = []
+    steps = np.zeros(envs.num_envs, dtype=np.int64)
     obs, _ = envs.reset(seed=seed)
     while len(counts) < episodes:
         x, y = read(envs)
         visited[np.arange(envs.num_envs), np.asarray(y) * width + np.asarray(x)] = True
         heat(envs)
         obs, _, terminated, truncated, _ = envs.step(act(obs))
+        steps += 1
         for i in np.flatnonzero(terminated | truncated):
             counts.append(int(visited[i].sum()))
-            visited[i] = False
+            lengths.append(int(steps[i]))
+            visited[i], steps[i] = False, 0
     envs.close()
-    return counts[:episodes], heat.take_heatmap()
+    return counts[:episodes], lengths[:episodes], heat.take_heatmap()
 
 
 class RandomPolicy:
@@ -164,10 +168,10 @@ def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
     for seed in seeds:
         config = run_config("explore", "ppo+rnd", seed, args.steps, args.set)
         agent, wall = train(config)
-        curious, curious_map = distinct_cells(
+        curious, curious_lengths, curious_map = distinct_cells(
             config, agent.predict, args.episodes, EVAL_SEED + seed
         )
-        random, random_map = distinct_cells(
+        random, random_lengths, random_map = distinct_cells(
             config, RandomPolicy(seed), args.episodes, EVAL_SEED + seed
         )
         if args.heatmaps:
@@ -180,8 +184,11 @@ def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
                 "seed": seed,
                 "steps": agent.num_steps,
                 "wall_s": wall,
+                "settings": " ".join(args.set),
                 "cells_curious": float(np.mean(curious)),
                 "cells_random": float(np.mean(random)),
+                "length_curious": float(np.mean(curious_lengths)),
+                "length_random": float(np.mean(random_lengths)),
             }
         )
         emit(rows[-1])
@@ -264,12 +271,15 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
     explore = [r for r in rows if r["part"] == "explore"]
     if explore:
         print(f"\n{KEYDOOR}, no extrinsic reward: distinct cells per episode")
-        print(f"{'seed':<6} {'curious':>8} {'random':>8} {'ratio':>6} {'steps':>9} {'wall s':>7}")
+        print(f"{'seed':<6} {'curious':>8} {'random':>8} {'ratio':>6} {'ep len c/r':>11} "
+              f"{'steps':>9} {'wall s':>7}  settings")  # fmt: skip
         for r in explore:
             ratio = r["cells_curious"] / r["cells_random"]
+            lengths = f"{r.get('length_curious', 0):.0f}/{r.get('length_random', 0):.0f}"
             print(
                 f"{r['seed']:<6} {r['cells_curious']:>8.1f} {r['cells_random']:>8.1f} "
-                f"{ratio:>6.2f} {r['steps']:>9} {r['wall_s']:>7.0f}"
+                f"{ratio:>6.2f} {lengths:>11} {r['steps']:>9} {r['wall_s']:>7.0f}  "
+                f"{r.get('settings', '')}"
             )
     cost = [r for r in rows if r["part"] == "cost"]
     if cost:

@@ -622,14 +622,13 @@ class Curiosity:
         """
         if self.module is None:
             return
-        if self.obs_normalizer is not None:
-            self.obs_normalizer.stats.update(next_obs)
         self.pending.append((obs, actions, next_obs))
         if sum(len(part[0]) for part in self.pending) < self.settings.curiosity_batch_size:
             return
         obs, actions, next_obs = (np.concatenate(x) for x in zip(*self.pending, strict=True))
         self.pending = []
-        if self.obs_normalizer is not None:
+        if self.obs_normalizer is not None:  # RND's statistics take what it learns from
+            self.obs_normalizer.stats.update(next_obs)
             next_input = self._tensor(self._module_input(next_obs))
         else:
             next_input = self._tensor(next_obs)
