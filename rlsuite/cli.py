@@ -129,6 +129,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "every value is checked before anything is written",
     )
     add_env_kwargs_argument(p)
+    add_curiosity_arguments(p)
     p.add_argument(
         "--wrapper",
         dest="wrappers",
@@ -181,6 +182,47 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_curiosity_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "curiosity (a2c, ppo)",
+        "intrinsic rewards for exploring sparse-reward games; more settings (intrinsic_gamma, "
+        "icm_eta, icm_beta, rnd_warmup_steps, ...) with --set",
+    )
+    g.add_argument(
+        "--curiosity",
+        choices=("icm", "rnd", "count"),
+        help="add an intrinsic reward: icm (forward-model surprise), rnd (random network "
+        "distillation) or count (1/sqrt N(s))",
+    )
+    g.add_argument(
+        "--intrinsic-coef", metavar="X", help="weight of the intrinsic advantage (default 1)"
+    )
+    g.add_argument(
+        "--extrinsic-coef", metavar="X", help="weight of the env reward's advantage (default 2)"
+    )
+    g.add_argument(
+        "--no-extrinsic",
+        action="store_true",
+        help="curiosity alone: learn nothing from the env's reward (extrinsic_coef=0)",
+    )
+    g.add_argument(
+        "--encoder",
+        metavar="FILE",
+        help="a pretrained encoder (rlsuite.supervised) for ICM's phi or RND's target",
+    )
+
+
+def curiosity_settings(args: argparse.Namespace) -> list[str]:
+    """The curiosity options as ``--set`` pairs (an explicit ``--set`` overrides them)."""
+    pairs = {
+        "curiosity": args.curiosity,
+        "intrinsic_coef": args.intrinsic_coef,
+        "extrinsic_coef": "0" if args.no_extrinsic else args.extrinsic_coef,
+        "curiosity_encoder": args.encoder,
+    }
+    return [f"{key}={value}" for key, value in pairs.items() if value is not None]
+
+
 # Options that would change a run's saved config, which --resume keeps as it is.
 RESUME_CONFLICTS = {
     "env_id": "ENV_ID",
@@ -198,6 +240,11 @@ RESUME_CONFLICTS = {
     "device": "--device",
     "demos": "--demos",
     "force": "--force",
+    "curiosity": "--curiosity",
+    "intrinsic_coef": "--intrinsic-coef",
+    "extrinsic_coef": "--extrinsic-coef",
+    "no_extrinsic": "--no-extrinsic",
+    "encoder": "--encoder",
 }
 
 
@@ -224,7 +271,7 @@ def run_train(args: argparse.Namespace) -> int:
             device=args.device,
             demos=args.demos,
             config_file=args.config,
-            settings=args.settings,
+            settings=[*curiosity_settings(args), *args.settings],
             env_kwargs=args.env_kwargs,
             wrappers=args.wrappers,
             imports=args.imports,

@@ -408,6 +408,12 @@ def merge_layers(
                 env_kwargs.update(coerce(f"env_kwargs in {source}", value, MAPPING))
             elif key in valid:
                 values[key] = value
+            elif key in _curiosity_fields():
+                given = "" if key == "curiosity" else f" ({key} in {source})"
+                raise ConfigError(
+                    f"{agent} cannot learn with curiosity{given}: the intrinsic return needs "
+                    "a critic with a second value head; use --agent a2c or ppo"
+                )
             else:
                 close = difflib.get_close_matches(key, valid, n=1)
                 hint = f"did you mean {close[0]}? " if close else ""
@@ -416,6 +422,13 @@ def merge_layers(
                     f"valid: {', '.join(valid)}"
                 )
     return values, env_kwargs
+
+
+def _curiosity_fields() -> tuple[str, ...]:
+    """The curiosity settings (rlsuite/agents/curiosity.py), which only some agents take."""
+    from rlsuite.agents.curiosity import CURIOSITY_FIELDS
+
+    return CURIOSITY_FIELDS
 
 
 def task_settings(

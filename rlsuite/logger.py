@@ -58,6 +58,14 @@ LEARNED_REWARD = "imitation/learned_reward_mean"
 FEATURE_GAP = "imitation/feature_count_gap"
 REWARD_IMAGE = "imitation/reward"  # an image: the learned reward over the grid
 
+# Ours: curiosity (rlsuite/agents/curiosity.py). The mean intrinsic reward of a rollout, before
+# its normalisation; the modules' losses; an image of where the agent went (grid games).
+INTRINSIC_REWARD_MEAN = "curiosity/intrinsic_reward_mean"
+FORWARD_LOSS = "curiosity/forward_loss"  # ICM
+INVERSE_LOSS = "curiosity/inverse_loss"  # ICM
+PREDICTOR_LOSS = "curiosity/predictor_loss"  # RND
+VISITATION_HEATMAP = "curiosity/visitation_heatmap"  # image, at every evaluation
+
 
 class Logger:
     """Collects scalars between dumps and writes their means to TensorBoard.
@@ -155,6 +163,11 @@ class Logger:
         self.latest[tag] = float(value)
         if self.writer is not None:
             self.writer.add_scalar(tag, float(value), global_step=step)
+
+    def write_image(self, tag: str, image: np.ndarray, step: int) -> None:
+        """Write one ``(H, W, 3)`` uint8 image now (TensorBoard's IMAGES tab)."""
+        if self.writer is not None:
+            self.writer.add_image(tag, image, global_step=step, dataformats="HWC")
 
     def log_hparams(self, hparams: dict[str, Any], metrics: dict[str, float]) -> None:
         """Record the run's hyperparameters (TensorBoard's HPARAMS tab)."""

@@ -439,6 +439,9 @@ def _evaluate_and_log(s: _Session) -> None:
     s.logger.write_now(tags.EVAL_MEAN_EP_LENGTH, result["mean_length"], steps)
     if result.get("success_rate") is not None:
         s.logger.write_now(tags.EVAL_SUCCESS_RATE, result["success_rate"], steps)
+    heatmap = s.agent.visitation_heatmap()  # curious agents on grid games: where training went
+    if heatmap is not None:
+        s.logger.write_image(tags.VISITATION_HEATMAP, heatmap, steps)
     s.logger.flush()
     s.last_eval_step = steps
     s.last_eval = {"step": steps, **_plain_numbers(result)}

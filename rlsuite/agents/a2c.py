@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from rlsuite.agents.actor_critic import BACKPROP, actor_critic_step
 from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common.optim import RMSprop
-from rlsuite.agents.common.returns import rollout_gae
-from rlsuite.agents.common.rollout import RolloutBatch, to_train_batch
+from rlsuite.agents.common.rollout import RolloutBatch
+from rlsuite.agents.curiosity import CuriositySettings
 from rlsuite.config import (
     DECAY,
     FLAG,
@@ -30,14 +30,13 @@ from rlsuite.config import (
     POSITIVE_INT,
     PROBABILITY,
     REAL,
-    Settings,
     optional,
     setting,
 )
 
 
 @dataclass(frozen=True)
-class A2CConfig(Settings):
+class A2CConfig(CuriositySettings):
     """A2C's settings: Stable-Baselines3's A2C defaults except the five marked "tuned".
 
     With SB3's values (lr 7e-4 constant, one shared trunk, raw advantages, no entropy bonus)
@@ -106,8 +105,8 @@ class A2C(Agent):
         return self.rollout(self.config.n_steps)
 
     def update(self, batch: RolloutBatch) -> dict[str, float]:
-        c = self.config
-        # Advantages and critic targets; truncations bootstrap from V(s_final) (returns.py).
-        advantages, returns = rollout_gae(batch, c.gamma, c.gae_lambda)
+        # Advantages and critic targets; truncations bootstrap from V(s_final) (returns.py);
+        # with curiosity, the intrinsic reward's too (base.train_batch, curiosity.py).
+        data = self.train_batch(batch, self.config.gae_lambda)
         # One step on -A log pi + vf_coef (G - V)^2 - ent_coef H (actor_critic.py).
-        return actor_critic_step(self, to_train_batch(batch, advantages, returns))
+        return actor_critic_step(self, data)

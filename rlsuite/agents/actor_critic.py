@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from rlsuite import logger as tags
 from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
@@ -91,7 +90,8 @@ def actor_critic_loss(
     # Actor: raise log pi(a|s) in proportion to how much better a was than expected.
     policy_loss = -(batch.advantages * log_prob).mean()
     # Critic: regress V(s) on its target (G_t, or r + gamma V(s'), held fixed).
-    value_loss = F.mse_loss(value, batch.returns)  # mean of (G - V(s))^2
+    # mean of (G - V(s))^2; with two value heads (curiosity) the sum of each head's mean
+    value_loss = (value - batch.returns).pow(2).mean(0).sum()
     entropy_loss = -entropy.mean()
     loss = policy_loss + vf_coef * value_loss
     if ent_coef != 0.0:  # a zero-weight term would still cost its backward pass

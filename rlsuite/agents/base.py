@@ -32,7 +32,15 @@ from rlsuite.agents.common.normalize import (
     check_obs_normalizable,
 )
 from rlsuite.agents.common.optim import flatten_parameters
-from rlsuite.agents.common.rollout import RolloutBatch, RolloutCollector, first_episodes
+from rlsuite.agents.common.returns import rollout_gae
+from rlsuite.agents.common.rollout import (
+    RolloutBatch,
+    RolloutCollector,
+    TrainBatch,
+    first_episodes,
+    to_train_batch,
+)
+from rlsuite.agents.curiosity import Curiosity
 from rlsuite.config import choice
 from rlsuite.logger import Logger
 
@@ -87,6 +95,8 @@ class Agent:
         self.np_random = np.random.default_rng(seed)
         self.predict_rng = np.random.default_rng(seed + 1)
         c = self.config
+        # A2C and PPO take curiosity (their Configs extend CuriositySettings); the others not.
+        self.curious = getattr(c, "curiosity", None) is not None
         self.policy = ActorCriticNet(
             envs.single_observation_space,
             envs.single_action_space,
@@ -96,6 +106,8 @@ class Agent:
             shared_trunk=c.shared_trunk if self.uses_critic else True,
             with_critic=self.uses_critic,
             log_std_init=c.log_std_init,
+            # Curiosity's second value head, V_I (agents/curiosity.py)
+            n_values=2 if self.curious else 1,
         ).to(self.device)  # before flattening: theta's slices must be where the weights live
         self.parameter_names = [name for name, _ in self.policy.named_parameters()]
         self.parameters = list(self.policy.parameters())
@@ -106,6 +118,9 @@ class Agent:
         self.collector = RolloutCollector(
             envs, self.policy, self.np_random, logger, self.obs_normalizer, self.reward_scaler
         )
+        self.curiosity = Curiosity(self) if self.curious else None
+        if self.curiosity is not None:
+            self.curiosity.attach(self.collector)
         self.num_steps = 0
         self.num_updates = 0
         self.started = False  # envs.reset(seed) happens once, at the first learn()
@@ -178,9 +193,31 @@ class Agent:
 
     def rollout(self, n_steps: int) -> RolloutBatch:
         """``n_steps`` steps in every sub-env with the current policy."""
+        if self.curiosity is not None and not self.curiosity.warmed_up:
+            # RND's observation statistics start from random play (counted: the env did step).
+            self.num_steps += self.curiosity.warm_up(self.collector, self.np_random)
         batch = self.collector.collect(n_steps)
         self.num_steps += n_steps * self.envs.num_envs
         return batch
+
+    def train_batch(self, batch: RolloutBatch, gae_lambda: float) -> TrainBatch:
+        """A rollout's advantages (GAE) and critic targets, flattened to a TrainBatch.
+
+        With curiosity the advantage mixes the extrinsic and intrinsic ones and the critic has
+        two targets (``Curiosity.train_batch``); its metrics go to the logger.
+        """
+        if self.curiosity is None:
+            advantages, returns = rollout_gae(batch, self.config.gamma, gae_lambda)
+            return to_train_batch(batch, advantages, returns)
+        data, metrics = self.curiosity.train_batch(self, batch, self.config.gamma, gae_lambda)
+        if self.logger is not None:
+            for tag, value in metrics.items():
+                self.logger.record(tag, value)
+        return data
+
+    def visitation_heatmap(self) -> np.ndarray | None:
+        """Where the agent went since the last call, as an image (curious agents, grid games)."""
+        return None if self.curiosity is None else self.curiosity.take_heatmap()
 
     def rollout_episodes(self, chunk_steps: int = 16) -> RolloutBatch:
         """One whole episode per env, all collected with the current policy.
@@ -335,6 +372,7 @@ class Agent:
                 "obs": None if self.obs_normalizer is None else self.obs_normalizer.state_dict(),
                 "reward": None if self.reward_scaler is None else self.reward_scaler.state_dict(),
             },
+            "curiosity": None if self.curiosity is None else self.curiosity.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -357,6 +395,8 @@ class Agent:
         for part, key in ((self.obs_normalizer, "obs"), (self.reward_scaler, "reward")):
             if part is not None and normalization.get(key) is not None:
                 part.load_state_dict(normalization[key])
+        if self.curiosity is not None:
+            self.curiosity.load_state_dict(state["curiosity"])
 
 
 class SpacesOnlyEnv(gym.vector.VectorEnv):

@@ -19,8 +19,9 @@ import torch
 from rlsuite import logger as tags
 from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
 from rlsuite.agents.common.nets import ActorCriticNet
-from rlsuite.agents.common.returns import explained_variance, normalize, rollout_gae
-from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device, to_train_batch
+from rlsuite.agents.common.returns import explained_variance, normalize
+from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device
+from rlsuite.agents.curiosity import CuriositySettings
 from rlsuite.config import (
     FLAG,
     LAYER_SIZES,
@@ -29,7 +30,6 @@ from rlsuite.config import (
     POSITIVE_INT,
     PROBABILITY,
     REAL,
-    Settings,
     optional,
     setting,
 )
@@ -39,7 +39,7 @@ CLIP_FRACTION = "train/clip_fraction"
 
 
 @dataclass(frozen=True)
-class PPOConfig(Settings):
+class PPOConfig(CuriositySettings):
     """PPO's settings (CleanRL's / SB3's defaults unless a comment says why not)."""
 
     # Steps per env per rollout: 1024 transitions per update
@@ -113,7 +113,8 @@ def ppo_loss(
     policy_loss = -surrogate.mean()
     if clip_range_vf is not None:  # keep V(s) within clip_range_vf of its value at collection
         value = batch.values + (value - batch.values).clamp(-clip_range_vf, clip_range_vf)
-    value_loss = (batch.returns - value).pow(2).mean()
+    # With two value heads (curiosity: V_E, V_I; values and returns (B, 2)) each head's mean
+    value_loss = (batch.returns - value).pow(2).mean(0).sum()
     entropy_loss = -entropy.mean()
     loss = policy_loss + vf_coef * value_loss
     if ent_coef != 0.0:  # a zero-weight term would still cost its backward pass
@@ -148,9 +149,9 @@ class PPO(Agent):
 
     def update(self, batch: RolloutBatch) -> dict[str, float]:
         c = self.config
-        # Advantages once per rollout, with the critic that collected it (paper eq. 11).
-        advantages, returns = rollout_gae(batch, c.gamma, c.gae_lambda)
-        data = to_device(to_train_batch(batch, advantages, returns), self.device)
+        # Advantages once per rollout, with the critic that collected it (paper eq. 11); with
+        # curiosity, the intrinsic reward's too (base.train_batch, curiosity.py).
+        data = to_device(self.train_batch(batch, c.gae_lambda), self.device)
         history: dict[str, list[float]] = {}
         stop = False
         for _epoch in range(c.n_epochs):

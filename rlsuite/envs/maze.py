@@ -24,6 +24,10 @@ action (MultiRoom's doors must be toggled open; that adds steps, not difficulty)
   Local views generalise across layouts (a doorway looks the same anywhere), and the goal's
   direction says where to head without saying how to get round the walls, which is the problem.
   A whole-grid encoding (256 cells x 3 channels) would be five times larger.
+  With `goal_hint=False` the goal's offset is left out: `Box(-1, 1, (149,), float32)`, and the
+  agent sees the goal only once it is within its 7x7 view, which makes the maze a test of
+  exploration (curiosity) rather than of following a direction. The default, `True`, keeps the
+  offset. Pixels show the whole grid either way.
 - `obs_mode="pixels"`: `Box(0, 255, (64, 64, 3), uint8)`, 4 pixels per cell: grey walls, brown
   doorways, green goal, red agent.
 
@@ -163,15 +167,20 @@ class Maze(Game):
 
     Args:
         n_rooms: how many rooms the chain has, from 1 to 6.
+        goal_hint: whether the symbolic observation ends with the goal's offset (dx, dy) from
+            the agent; False leaves it out (an exploration test).
     """
 
     action_meanings: ClassVar[tuple[str, ...]] = grid.MOVE_NAMES
     render_fps: ClassVar[int] = 10
 
-    def __init__(self, n_rooms: int = 4) -> None:
+    def __init__(self, n_rooms: int = 4, goal_hint: bool = True) -> None:
         if not isinstance(n_rooms, (int, np.integer)) or not 1 <= n_rooms <= MAX_ROOMS:
             raise ValueError(f"n_rooms must be an integer from 1 to {MAX_ROOMS}, got {n_rooms!r}")
+        if not isinstance(goal_hint, (bool, np.bool_)):
+            raise ValueError(f"goal_hint must be true or false, got {goal_hint!r}")
         self.n_rooms = int(n_rooms)
+        self.goal_hint = bool(goal_hint)
         self.size = GRID_SIZE
         self._tiles = grid.make_tiles(grid.tile_size(self.size))
         self._tiles.flags.writeable = False  # a constant: rlsuite.envstate leaves it out
@@ -181,7 +190,11 @@ class Maze(Game):
 
     # ------------------------------------------------------------------ state and level generator
     def symbolic_space(self) -> spaces.Box:
-        return spaces.Box(-1.0, 1.0, (3 * VIEW * VIEW + 4,), dtype=np.float32)
+        return spaces.Box(-1.0, 1.0, (self._obs_size(),), dtype=np.float32)
+
+    def _obs_size(self) -> int:
+        """Three 7x7 channels, the agent's (x, y), and the goal's (dx, dy) with the hint."""
+        return 3 * VIEW * VIEW + (4 if self.goal_hint else 2)
 
     def new_state(self, n: int) -> State:
         padded = self.size + 2 * PAD
@@ -253,16 +266,17 @@ class Maze(Game):
             (y + PAD)[:, None] + self._view_dy,
             (x + PAD)[:, None] + self._view_dx,
         ]
-        obs = np.empty((B, 3 * VIEW * VIEW + 4), dtype=np.float32)
+        obs = np.empty((B, self._obs_size()), dtype=np.float32)
         n = VIEW * VIEW
         obs[:, :n] = view == grid.WALL
         obs[:, n : 2 * n] = view == grid.DOOR_OPEN
         obs[:, 2 * n : 3 * n] = view == grid.GOAL
         scale = np.float32(1.0 / (self.size - 1))
-        obs[:, -4] = x * scale
-        obs[:, -3] = y * scale
-        obs[:, -2] = (state["goal_x"] - x) * scale
-        obs[:, -1] = (state["goal_y"] - y) * scale
+        obs[:, 3 * n] = x * scale
+        obs[:, 3 * n + 1] = y * scale
+        if self.goal_hint:
+            obs[:, -2] = (state["goal_x"] - x) * scale
+            obs[:, -1] = (state["goal_y"] - y) * scale
         return obs
 
     def draw(self, state: State) -> np.ndarray:

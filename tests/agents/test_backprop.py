@@ -72,6 +72,23 @@ def test_only_mlp_nets_with_a_critic_are_supported():
     assert not backprop.supports(ActorCriticNet(OBS_SPACE, DISCRETE, with_critic=False))
 
 
+def test_two_value_heads_match_autograd():
+    """Curiosity's critic, V_E and V_I (values and returns (B, 2)): the same gradient."""
+    torch.manual_seed(0)
+    net = ActorCriticNet(OBS_SPACE, DISCRETE, (16, 8), "tanh", False, n_values=2)
+    batch = random_batch(DISCRETE)
+    returns = torch.stack([batch.returns, -0.5 * batch.returns], dim=1)  # (B, 2)
+    batch = batch._replace(returns=returns, values=returns)
+    arrays = (batch.obs, batch.actions, batch.advantages, batch.returns)
+    losses, gradients = backprop.actor_critic_gradient(net, *(x.numpy() for x in arrays), 0.5, 0.01)
+    loss, parts = actor_critic_loss(net, batch, 0.5, 0.01)
+    net.zero_grad()
+    loss.backward()
+    for name, parameter in net.named_parameters():
+        np.testing.assert_allclose(gradients[name], parameter.grad.numpy(), atol=1e-6, err_msg=name)
+    assert losses["value_loss"] == pytest.approx(parts["train/value_loss"].item(), rel=1e-6)
+
+
 def test_rmsprop_matches_torch():
     torch.manual_seed(0)
     ours = flatten_parameters([torch.nn.Parameter(torch.randn(50))])

@@ -93,3 +93,19 @@ def test_symbolic_view_shows_the_walls_around_the_agent():
 def test_bad_n_rooms_raises_naming_the_valid_range(n_rooms):
     with pytest.raises(ValueError, match="n_rooms must be an integer from 1 to 6"):
         gym.make("rlsuite/Maze-4Rooms-v0", n_rooms=n_rooms)
+
+
+def test_goal_hint_off_leaves_out_the_goal_offset_and_nothing_else():
+    hinted = gym.make("rlsuite/Maze-6Rooms-v0")
+    blind = gym.make("rlsuite/Maze-6Rooms-v0", goal_hint=False)
+    assert hinted.observation_space.shape == (3 * VIEW * VIEW + 4,)  # the default: as before
+    assert blind.observation_space.shape == (3 * VIEW * VIEW + 2,)
+    obs, _ = hinted.reset(seed=3)
+    blind_obs, _ = blind.reset(seed=3)
+    for action in [0, 1, 2, 3, 0, 0, 1]:
+        np.testing.assert_array_equal(blind_obs, obs[:-2])  # view and position, no goal offset
+        assert blind.observation_space.contains(blind_obs)
+        obs = hinted.step(action)[0]
+        blind_obs = blind.step(action)[0]
+    with pytest.raises(ValueError, match="goal_hint"):
+        gym.make("rlsuite/Maze-6Rooms-v0", goal_hint="no")

@@ -142,7 +142,7 @@ def actor_critic_gradient(
     features = outputs[-1]
     (w_pi, b_pi), (w_v, b_v) = net.head_views()
     out = features[0] @ w_pi.T + b_pi  # logits or Gaussian mean
-    value = (features[-1] @ w_v.T + b_v)[:, 0]  # V(s)
+    value = features[-1] @ w_v.T + b_v  # (B, n_values): V(s), or V_E, V_I with curiosity
 
     # 2. The loss and its gradient at the heads' outputs.
     n = len(obs)
@@ -151,8 +151,9 @@ def actor_critic_gradient(
     else:
         log_std = net.log_std.detach().numpy()
         head = gaussian_gradient(out, log_std, actions, advantages, ent_coef)
-    value_error = value - returns
-    d_value = (2.0 * vf_coef / n) * value_error[:, None]  # d vf_coef mean((V-G)^2) / dV, (B, 1)
+    value_error = value - returns.reshape(n, -1)  # (B, n_values)
+    # d vf_coef sum_heads mean((V-G)^2) / dV, (B, n_values)
+    d_value = (2.0 * vf_coef / n) * value_error
 
     # 3. Backward pass: the heads, then the trunk's layers from the top down.
     grads = {
@@ -169,7 +170,7 @@ def actor_critic_gradient(
     grads.update(trunk_backward(encoder, outputs, d_features))
     losses = {
         "policy_loss": head.policy_loss,
-        "value_loss": float(value_error @ value_error) / n,
+        "value_loss": float((value_error * value_error).sum()) / n,
         "entropy": head.entropy,
     }
     return losses, grads

@@ -226,6 +226,47 @@ class CNNEncoder(nn.Module):
         return F.relu(self.linear(x))  # (B, out_dim)
 
 
+class SmallCNNEncoder(nn.Module):
+    """A CNN for small uint8 HWC images whose pixels are cells, e.g. MiniGrid's 7x7x3 view
+    (``ImgObsWrapper``), too small for ``CNNEncoder``'s 4-pixel cells.
+
+    Three 2x2 convolutions, stride 1 (16, 32, 64 channels; each sees a cell and its neighbours
+    a little further out), then linear to ``out_dim``; ReLU after each. As the MiniGrid baselines
+    (rl-starter-files) without their max-pool, which would halve a 7-cell view.
+    """
+
+    def __init__(self, obs_space: gym.Space, out_dim: int = 256):
+        super().__init__()
+        height, width, channels = obs_space.shape
+        if min(height, width) < 4:
+            raise UnsupportedSpaceError(f"images of {height}x{width} pixels are too small (4x4+)")
+        widths = ((channels, 16), (16, 32), (32, 64))
+        self.convs = nn.ModuleList(layer_init(nn.Conv2d(a, b, 2)) for a, b in widths)
+        self.linear = layer_init(nn.Linear(64 * (height - 3) * (width - 3), out_dim))
+        self.out_dim = out_dim
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """uint8 images ``(B, H, W, C)`` -> features ``(B, out_dim)``."""
+        return self.forward_chw(obs.float().permute(0, 3, 1, 2), scale=1 / 255)
+
+    def forward_chw(self, pixels: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        """Float images ``(B, C, H, W)``, multiplied by ``scale`` -> features ``(B, out_dim)``."""
+        x = pixels * scale
+        for conv in self.convs:
+            x = F.relu(conv(x))  # (B, channels, H - k, W - k) after the k-th layer
+        return F.relu(self.linear(x.flatten(1)))  # (B, out_dim)
+
+
+SMALL_IMAGE = 16  # images narrower than this (in pixels) get SmallCNNEncoder
+
+
+def image_encoder(obs_space: gym.Space, out_dim: int = 256) -> CNNEncoder | SmallCNNEncoder:
+    """The CNN for an image space: 4-pixel cells (rlsuite's frames) or one pixel a cell."""
+    if min(obs_space.shape[:2]) < SMALL_IMAGE:
+        return SmallCNNEncoder(obs_space, out_dim)
+    return CNNEncoder(obs_space, out_dim)
+
+
 def _conv_size(size: int, kernel: int, stride: int) -> int:
     """Output length of an unpadded convolution along one axis."""
     return (size - kernel) // stride + 1
@@ -233,13 +274,14 @@ def _conv_size(size: int, kernel: int, stride: int) -> int:
 
 def make_encoder(
     obs_space: gym.Space, hidden_sizes: tuple[int, ...], activation: str, copies: int = 1
-) -> MLPEncoder | CNNEncoder:
-    """The built-in encoder for an observation space: CNN for uint8 images, else MLP.
+) -> MLPEncoder | CNNEncoder | SmallCNNEncoder:
+    """The built-in encoder for an observation space: CNN for uint8 images (``image_encoder``),
+    else MLP.
 
     ``copies`` applies to the MLP only (see ``MLPEncoder``); a CNN is always one copy.
     """
     if is_image_space(obs_space):
-        return CNNEncoder(obs_space)
+        return image_encoder(obs_space)
     if isinstance(obs_space, gym.spaces.Box):
         return MLPEncoder(obs_space, hidden_sizes, activation, copies)
     raise UnsupportedSpaceError(f"observation space {obs_space} is not supported (Box only)")
@@ -271,9 +313,13 @@ class ActorCriticNet(nn.Module):
         shared_trunk: bool | None = None,
         with_critic: bool = True,
         log_std_init: float = 0.0,
+        n_values: int = 1,
     ):
         super().__init__()
         check_action_space(action_space)
+        # Critic outputs: V(s); with curiosity two, V_E and V_I (extrinsic and intrinsic return,
+        # Burda et al. 2018's two value heads: each return has its own discount).
+        self.n_values = n_values
         if is_image_space(obs_space):
             keep_freed_memory()
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
@@ -297,7 +343,9 @@ class ActorCriticNet(nn.Module):
             self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
             self.low = action_space.low.astype(np.float32).reshape(-1)
             self.high = action_space.high.astype(np.float32).reshape(-1)
-        self.value_head = layer_init(nn.Linear(features, 1), gain=1.0) if with_critic else None
+        self.value_head = (
+            layer_init(nn.Linear(features, n_values), gain=1.0) if with_critic else None
+        )
         # The heads' (weight, bias) as a plain list, for acting (see MLPEncoder.layers: why).
         heads = (
             [self.policy_head] if self.value_head is None else [self.policy_head, self.value_head]
@@ -320,10 +368,12 @@ class ActorCriticNet(nn.Module):
         if self.value_head is None:
             return torch.zeros(value_features.shape[0], device=value_features.device)
         head = self.value_head
-        return F.linear(value_features, head.weight, head.bias).squeeze(-1)  # (B,)
+        # (B,); with two value heads (B, 2): V_E, V_I
+        return F.linear(value_features, head.weight, head.bias).squeeze(-1)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
-        """V(s), shape (B,). Zeros when the agent has no critic (REINFORCE)."""
+        """V(s), shape (B,) ((B, 2) with two value heads). Zeros when the agent has no critic
+        (REINFORCE)."""
         return self.value_from(self.features(obs)[1])
 
     def log_prob_entropy(
@@ -361,7 +411,7 @@ class ActorCriticNet(nn.Module):
 
     # -- acting -------------------------------------------------------------------------------
     def heads_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Policy head output and V(s) as numpy arrays, for acting.
+        """Policy head output and V(s) (V_E with two value heads) as numpy arrays, for acting.
 
         MLPs on the CPU run in numpy on views of the torch parameters (``numpy_views``): at a
         batch of 8 vectors each torch call costs more than its arithmetic. CNNs, and any net on
@@ -379,6 +429,19 @@ class ActorCriticNet(nn.Module):
         weight, bias = heads[1]
         return out, (value_features @ weight.T + bias)[:, 0]
 
+    def values_numpy(self, obs: np.ndarray) -> np.ndarray:
+        """Every value head's output, ``(B, n_values)``, as numpy (curiosity's V_E and V_I);
+        in numpy for an MLP on the CPU, as ``heads_numpy``, else in torch."""
+        if not isinstance(self.encoder, MLPEncoder) or not self.head_parameters[0][0].is_cpu:
+            device = self.policy_head.weight.device
+            with torch.inference_mode():
+                value_features = self.features(torch.as_tensor(obs, device=device))[1]
+                values = self.value_from(value_features).reshape(len(obs), -1)
+                return values.cpu().numpy()
+        value_features = self.encoder.forward_numpy(obs)[-1]  # the critic's copy
+        weight, bias = self.head_views()[1]
+        return value_features @ weight.T + bias
+
     def heads_torch(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``heads_numpy``'s result computed in torch on the net's device, back as numpy."""
         device = self.policy_head.weight.device
@@ -386,7 +449,10 @@ class ActorCriticNet(nn.Module):
             # No copy on the CPU; one transfer of the uint8/float batch to a GPU.
             policy_features, value_features = self.features(torch.as_tensor(obs, device=device))
             out = self.policy_head(policy_features)
-            return out.cpu().numpy(), self.value_from(value_features).cpu().numpy()
+            values = self.value_from(value_features)
+            if self.n_values > 1:
+                values = values[:, 0]  # acting and bootstrapping use V_E (as heads_numpy)
+            return out.cpu().numpy(), values.cpu().numpy()
 
     def head_views(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Zero-copy numpy views of the heads' (weight, bias), nn.Linear layout ``(out, in)``:

@@ -170,8 +170,11 @@ def normalize(x, eps: float = 1e-8):
 def explained_variance(predicted, target) -> float:
     """``1 - Var(target - predicted) / Var(target)``: 1 is a perfect critic, 0 predicts the mean.
 
-    Works on numpy arrays and torch tensors alike.
+    Works on numpy arrays and torch tensors alike. Of a ``(B, 2)`` pair of value heads
+    (curiosity's V_E, V_I), the first: the critic of the env's reward.
     """
+    if predicted.ndim == 2:
+        predicted, target = predicted[:, 0], target[:, 0]
     var_target = float(target.var())
     if var_target == 0:
         return float("nan")

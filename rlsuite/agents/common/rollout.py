@@ -19,6 +19,7 @@ tracker (``rlsuite.episodes``) that evaluation, ``rlsuite watch`` and the expert
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import gymnasium as gym
@@ -43,8 +44,10 @@ class RolloutBatch(NamedTuple):
     truncated: np.ndarray  # (T, N) bool: cut by a time limit, bootstrap from V(s_final)
     next_values: np.ndarray  # (T, N) V(s_{t+1}): final obs at a truncation, 0 at a termination
     valid: np.ndarray  # (T, N) bool: False on NEXT_STEP reset steps, which are no transition
-    # (T, N, *obs_shape) s_{t+1}, the episode's true final observation at its end; only when the
-    # collector's `keep_next_obs` is set (adversarial imitation's discriminator reads (s, a, s'))
+    # (T, N, *obs_shape) s_{t+1}, the state step t reached (an episode's true final observation
+    # where it ended), as the policy sees it; kept only when the collector is asked to
+    # (``keep_next_obs``: curiosity's intrinsic rewards and adversarial imitation's
+    # discriminator are about s_{t+1}), else None
     next_obs: np.ndarray | None = None
 
 
@@ -74,7 +77,9 @@ class RolloutCollector:
         self.same_step = self.episodes.same_step
         self.obs: np.ndarray | None = None
         self.num_episodes = 0
-        self.keep_next_obs = False  # also return s_{t+1} in the batch (RolloutBatch.next_obs)
+        self.keep_next_obs = False  # fill RolloutBatch.next_obs (curiosity, gail/airl set it)
+        # Called with the vector env after every step (curiosity's state-visitation counts).
+        self.after_step: Callable[[gym.vector.VectorEnv], None] | None = None
 
     def reset(self, seed: int | None = None) -> None:
         """Start fresh episodes in every sub-env (running episodes are dropped, not logged)."""
@@ -103,6 +108,7 @@ class RolloutCollector:
         actions = None  # allocated at the first step, when the action's shape is known
         next_obs = np.zeros_like(obs) if self.keep_next_obs else None
         final_values: dict[tuple[int, int], float] = {}  # SAME_STEP truncations: V(final obs)
+        final_obs: dict[tuple[int, int], np.ndarray] = {}  # SAME_STEP episode ends: s_final
         for t in range(n_steps):
             obs[t] = self.policy_input(self.obs)
             action, log_probs[t], values[t] = policy.step(obs[t], self.rng)
@@ -120,24 +126,30 @@ class RolloutCollector:
                 next_obs[t] = self.policy_input(self.obs, update=False)
             if self.reward_scaler is not None:
                 rewards[t] = self.reward_scaler(reward, term | trunc, valid[t])
+            if self.after_step is not None:
+                self.after_step(self.envs)
             for episode in finished:
                 i = episode.env_index
-                if next_obs is not None and self.same_step:  # self.obs is the next episode's
-                    next_obs[t, i] = self.policy_input(
-                        np.asarray(info["final_obs"][i])[None], False
-                    )[0]
-                if self.same_step and trunc[i]:
-                    final_obs = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
-                    final_values[(t, i)] = float(policy.heads_numpy(final_obs)[1][0])
+                if self.same_step and (trunc[i] or self.keep_next_obs):
+                    last = self.policy_input(np.asarray(info["final_obs"][i])[None], False)
+                    final_obs[(t, i)] = last[0]
+                    if trunc[i]:
+                        final_values[(t, i)] = float(policy.heads_numpy(last)[1][0])
                 self._end_episode(episode)
         next_values = np.empty_like(values)
         next_values[:-1] = values[1:]  # NEXT_STEP: after a done, values[t+1] is V(final obs)
         # V(s_T): the n-step bootstrap (s_T is counted in the statistics when the next rollout
         # acts in it)
-        next_values[-1] = policy.heads_numpy(self.policy_input(self.obs, update=False))[1]
+        last_obs = self.policy_input(self.obs, update=False)
+        next_values[-1] = policy.heads_numpy(last_obs)[1]
         for (t, i), v in final_values.items():
             next_values[t, i] = v
         next_values[terminated] = 0.0
+        next_obs = None
+        if self.keep_next_obs:  # NEXT_STEP: after a done, obs[t+1] is the final obs already
+            next_obs = np.concatenate([obs[1:], last_obs[None].astype(obs.dtype, copy=False)])
+            for (t, i), last in final_obs.items():
+                next_obs[t, i] = last
         return RolloutBatch(
             obs=obs,
             actions=actions,

@@ -1,0 +1,170 @@
+"""Curiosity (ICM, RND, count): intrinsic rewards fall where the agent has been and stay high
+where it has not; the intrinsic return runs across episode ends, the extrinsic one does not;
+curiosity alone learns nothing from the env's reward; small images get a CNN."""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium.vector import AutoresetMode
+
+from rlsuite.agents import make_agent
+from rlsuite.agents.common.nets import SmallCNNEncoder
+from rlsuite.agents.curiosity import StateCounter
+from rlsuite.envs.experts import ScriptedExpert
+from rlsuite.vector import make_vector_env
+
+KEYDOOR = "rlsuite/KeyDoor-16x16-v0"
+
+
+def transitions(envs, choose_action, steps: int) -> tuple[np.ndarray, ...]:
+    """(obs, actions, next_obs) of `steps` steps of every env, next_obs the true next state."""
+    obs, _ = envs.reset(seed=0)
+    rows = []
+    for _ in range(steps):
+        actions = choose_action()
+        next_obs, _, _, _, info = envs.step(actions)
+        true_next = next_obs.copy()
+        if "_final_obs" in info:  # the episode ended: its own last state, not the reset
+            for i in np.flatnonzero(info["_final_obs"]):
+                true_next[i] = info["final_obs"][i]
+        rows.append((obs, actions, true_next))
+        obs = next_obs
+    return tuple(np.concatenate(part) for part in zip(*rows, strict=True))
+
+
+@functools.cache  # the same transitions for every kind
+def keydoor_transitions() -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Transitions of random play (the key's side of the wall, door shut) and the expert's
+    transitions once the door is open: states random play never reaches."""
+    envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+    rng = np.random.default_rng(0)
+    seen = transitions(envs, lambda: rng.integers(4, size=4), 64)
+    door_shut = seen[2][:, 9] == 0
+    seen = tuple(part[door_shut] for part in seen)
+    expert = ScriptedExpert(envs)
+    played = transitions(envs, expert, 60)
+    door_open = played[2][:, 9] == 1
+    new = tuple(part[door_open] for part in played)
+    assert len(seen[0]) > 200 and len(new[0]) > 20
+    return seen, new
+
+
+# Rounds of learning from the same states (ICM's encoder keeps moving its targets: more).
+@pytest.mark.parametrize("kind, rounds", [("rnd", 15), ("icm", 50), ("count", 30)])
+def test_intrinsic_reward_falls_for_seen_states_and_stays_high_for_new_ones(kind, rounds):
+    seen, new = keydoor_transitions()
+    envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+    agent = make_agent("ppo", envs, {"curiosity": kind, "curiosity_epochs": 4}, seed=0)
+    curiosity = agent.curiosity
+    if curiosity.obs_normalizer is not None:  # RND: statistics from the seen states
+        curiosity.obs_normalizer.stats.update(seen[2])
+    before = curiosity.intrinsic_rewards(*seen).mean()
+    for _ in range(rounds):  # the same states, again and again
+        if kind == "count":
+            curiosity.intrinsic_rewards(*seen)  # counting is count's learning
+        else:
+            curiosity.learn(*seen, agent.np_random)
+    after_seen = curiosity.intrinsic_rewards(*seen).mean()
+    after_new = curiosity.intrinsic_rewards(*new).mean()
+    assert after_seen < 0.5 * before
+    assert after_new > 5 * after_seen
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP])
+def test_intrinsic_return_runs_across_episode_ends_extrinsic_stops(mode, toy_envs):
+    # CountEnv: reward 1 every step, terminates after 2 steps, obs = the step count.
+    envs = toy_envs.count_envs(2, mode, limit=10, terminate_at=2)
+    settings = {"curiosity": "count", "normalize_intrinsic": False, "n_steps": 8}
+    agent = make_agent("ppo", envs, settings, seed=0)
+    with torch.no_grad():  # a critic that expects some intrinsic return everywhere
+        agent.policy.value_head.bias[1] = 0.5
+    agent.collector.reset(seed=0)
+    batch = agent.rollout(8)
+    # One-step targets (lambda 0): G = r + gamma V(s_{t+1}), V(s_{t+1}) = 0 after a termination.
+    data = agent.train_batch(batch, gae_lambda=0.0)
+    valid = batch.valid.reshape(-1)
+    returns = np.full((len(valid), 2), np.nan)
+    returns[valid] = data.returns.numpy()
+    returns = returns.reshape(*batch.valid.shape, 2)
+    # The intrinsic rewards the count bonus gave, recomputed: 1/sqrt(N) in the same order.
+    counter = StateCounter(envs.single_observation_space.shape, 0.01)
+    intrinsic = np.zeros(batch.valid.size)
+    next_obs = batch.next_obs.reshape(-1, 1)
+    intrinsic[valid] = 1 / np.sqrt(counter.visit(next_obs[valid]))
+    intrinsic = intrinsic.reshape(batch.valid.shape)
+    with torch.no_grad():
+        v_int = agent.policy.value(torch.from_numpy(batch.obs.reshape(-1, 1)))[:, 1].numpy()
+    v_int = v_int.reshape(batch.valid.shape)
+    ends = np.argwhere(batch.terminated[:-1])
+    assert len(ends) >= 4
+    gamma_i = agent.config.intrinsic_gamma
+    for t, i in ends:
+        assert returns[t, i, 0] == pytest.approx(batch.rewards[t, i])  # extrinsic: it ended
+        # Intrinsic: bootstrapped from V_I of the state the stream goes on in.
+        expected = intrinsic[t, i] + gamma_i * v_int[t + 1, i]
+        assert returns[t, i, 1] == pytest.approx(expected, rel=1e-4)
+        assert abs(v_int[t + 1, i]) > 1e-4  # so the two differ
+
+
+def test_curiosity_alone_learns_nothing_from_the_env_reward():
+    envs = make_vector_env("rlsuite/KeyDoor-8x8-v0", 4, reward_mode="shaped")
+    agent = make_agent("ppo", envs, {"curiosity": "rnd", "extrinsic_coef": 0}, seed=0)
+    batch = agent.rollout(32)
+    assert batch.rewards.any()  # shaping pays at (almost) every step
+    state = copy.deepcopy(agent.curiosity.state_dict())
+    first = agent.train_batch(batch, 0.95)
+    agent.curiosity.load_state_dict(state)  # the same module for the second call
+    second = agent.train_batch(batch._replace(rewards=batch.rewards * -5 + 1), 0.95)
+    torch.testing.assert_close(first.advantages, second.advantages)
+
+
+class SmallViewEnv(gym.Env):
+    """A 7x7x3 uint8 view, as MiniGrid's ImgObsWrapper gives: one pixel a cell."""
+
+    observation_space = gym.spaces.Box(0, 255, (7, 7, 3), np.uint8)
+    action_space = gym.spaces.Discrete(3)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.np_random.integers(0, 11, (7, 7, 3), dtype=np.uint8), {}
+
+    def step(self, action):
+        self.t += 1
+        obs = self.np_random.integers(0, 11, (7, 7, 3), dtype=np.uint8)
+        return obs, float(action == 0), False, self.t >= 10, {}
+
+
+@pytest.mark.parametrize("kind", ["icm", "rnd"])
+def test_small_images_get_a_cnn(kind):
+    envs = gym.vector.SyncVectorEnv([SmallViewEnv] * 2)
+    settings = {"curiosity": kind, "n_steps": 16, "batch_size": 16, "n_epochs": 1}
+    agent = make_agent("ppo", envs, settings, seed=0)
+    agent.learn(64)
+    assert isinstance(agent.policy.encoder, SmallCNNEncoder)
+    cnn = agent.curiosity.module.phi if kind == "icm" else agent.curiosity.module.target
+    assert isinstance(cnn.cnn, SmallCNNEncoder)
+    assert agent.visitation_heatmap() is None  # not a grid game it can read positions from
+
+
+@pytest.mark.parametrize("kind", ["rnd", "icm"])
+def test_rewards_in_numpy_equal_torchs(kind):
+    seen, _ = keydoor_transitions()
+    envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+    module = make_agent("ppo", envs, {"curiosity": kind}, seed=0).curiosity.module
+    assert module.numpy_ready()  # MLPs on the CPU
+    obs, actions, next_obs = (x[:100] for x in seen)  # a small batch: numpy
+    with torch.no_grad():
+        if kind == "icm":
+            expected = module.intrinsic_reward(*map(torch.from_numpy, (obs, actions, next_obs)))
+            got = module.intrinsic_reward_numpy(obs, actions, next_obs)
+        else:
+            expected = module.intrinsic_reward(torch.from_numpy(next_obs))
+            got = module.intrinsic_reward_numpy(next_obs)
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
