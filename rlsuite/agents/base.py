@@ -71,6 +71,9 @@ class Agent:
     uses_critic: ClassVar[bool] = True  # REINFORCE has no V(s)
     # The imitation agents learn from demonstrations: built with demos=, run with --demos.
     uses_demos: ClassVar[bool] = False
+    # The intrinsic-reward module (agents/curiosity.py) of a curious A2C or PPO; agents that
+    # build themselves without Agent.__init__ (the imitation trainers) have none.
+    curiosity: Curiosity | None = None
 
     def __init__(
         self,
