@@ -156,6 +156,19 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_device_argument(p, "where the networks train (default auto)", default=None)
     p.add_argument(
+        "--encoder",
+        metavar="RUN_DIR",
+        help="start from a pretrained image encoder (a `rlsuite pretrain` or `rlsuite fit` "
+        "run folder, or its encoder.pt) instead of a fresh CNN; an MLP of hidden_sizes follows",
+    )
+    p.add_argument(
+        "--freeze-encoder",
+        action="store_true",
+        default=None,
+        help="keep the --encoder's weights fixed: its features are computed without gradients "
+        "(cheaper acting and learning)",
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -183,6 +196,8 @@ RESUME_CONFLICTS = {
     "imports": "--import",
     "eval_every": "--eval-every",
     "device": "--device",
+    "encoder": "--encoder",
+    "freeze_encoder": "--freeze-encoder",
     "force": "--force",
 }
 
@@ -208,6 +223,8 @@ def run_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             eval_every=args.eval_every,
             device=args.device,
+            encoder=args.encoder,
+            freeze_encoder=args.freeze_encoder,
             config_file=args.config,
             settings=args.settings,
             env_kwargs=args.env_kwargs,
@@ -467,6 +484,102 @@ def run_expert(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
+# rlsuite fit / models: supervised and self-supervised models (rlsuite/supervised/)
+# ------------------------------------------------------------------------------------------------
+
+
+def add_fit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "model", nargs="?", metavar="MODEL", help="a model to train; `rlsuite models` lists them"
+    )
+    p.add_argument(
+        "--data",
+        default="digits",
+        metavar="DATA",
+        help="digits (scikit-learn's handwritten digits), reverse or sort (synthetic sequences), "
+        "a .npz file (images, optional labels) or a folder of images (sub-folders: classes); "
+        "fixed 70/10/20%% train/val/test split (default: digits)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="passes over the training split (default: the model's)",
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="S", help="random seed of weights and batches (default 0)"
+    )
+    p.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="run folder (default: runs/fit__<model>__<data>__s<seed>__<YYYYmmdd-HHMMSS>)",
+    )
+    p.add_argument(
+        "--set",
+        dest="settings",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the model's Config (e.g. learning_rate=3e-4, channels=32,64) or of the "
+        "fit: torch_threads, label (the .npz array used as labels)",
+    )
+    add_device_argument(p, "where the model trains (default auto)", default=None)
+    p.add_argument(
+        "--eval-only",
+        metavar="RUN_DIR",
+        help="print the held-out test metrics of a fit run's best.pt instead of training",
+    )
+    p.add_argument("--json", action="store_true", help="with --eval-only: print one JSON object")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar over epochs (default: on when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="delete an existing run folder of the same name"
+    )
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from rlsuite.supervised import fit
+
+    if args.eval_only is not None:
+        if args.model is not None:
+            raise RlsuiteError("--eval-only reads the model from the run folder; drop MODEL")
+        result = fit.evaluate_checkpoint(args.eval_only)
+        print(json.dumps(result) if args.json else fit.describe_evaluation(result))
+        return 0
+    if args.model is None:
+        raise RlsuiteError("give a MODEL to train (`rlsuite models` lists them) or --eval-only")
+    if args.json:
+        raise RlsuiteError("--json goes with --eval-only")
+    fit_config = fit.resolve_fit_config(
+        args.model,
+        args.data,
+        epochs=args.epochs,
+        seed=args.seed,
+        device=args.device,
+        settings=config.parse_pairs(args.settings, "--set", parse_values=False),
+    )
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    result = fit.fit(fit_config, args.run_dir, force=args.force, progress=progress)
+    print(fit.describe_fit(result))
+    return result.exit_code
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from rlsuite.supervised.registry import list_models
+
+    rows = list_models()
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
 # The table of subcommands and main()
 # ------------------------------------------------------------------------------------------------
 
@@ -501,6 +614,12 @@ COMMANDS: dict[str, Command] = {
         add_expert_arguments,
         run_expert,
     ),
+    "fit": Command(
+        "train a supervised or self-supervised model on data; writes a run folder",
+        add_fit_arguments,
+        run_fit,
+    ),
+    "models": Command("list the models of `rlsuite fit`", lambda p: None, run_models),
 }
 
 

@@ -70,6 +70,9 @@ class Model(abc.ABC):
     data_kinds: ClassVar[tuple[str, ...]] = ("images",)  # DataSpec.kind values it trains on
     needs_labels: ClassVar[bool] = False
     default_epochs: ClassVar[int] = 10
+    # Which validation metric picks best.pt: (key, "max" or "min"); a key `evaluate` does not
+    # return (GANs) makes best.pt the last epoch.
+    selection: ClassVar[tuple[str, str]] = ("loss", "min")
 
     def __init__(
         self, config: ModelConfig, spec: DataSpec, seed: int = 0, device: str = "cpu"
