@@ -25,6 +25,7 @@ from rlsuite.config import (
     LAYER_SIZES,
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
+    POSITIVE,
     POSITIVE_INT,
     PROBABILITY,
     setting,
@@ -35,6 +36,7 @@ from rlsuite.supervised.registry import Model, ModelConfig
 
 @dataclass(frozen=True)
 class CNNConfig(ModelConfig):
+    learning_rate: float = setting(3e-3, POSITIVE)
     channels: tuple[int, ...] = setting((32, 64), LAYER_SIZES)  # conv widths, one per stage
     convs_per_stage: int = setting(2, POSITIVE_INT)  # (conv, ReLU) pairs before each pooling
     kernel_size: int = setting(3, POSITIVE_INT)
@@ -169,7 +171,7 @@ class CNN(Model):
     Config = CNNConfig
     data_kinds = ("images",)
     needs_labels = True
-    default_epochs = 30
+    default_epochs = 50
     selection = ("accuracy", "max")
 
     def build(self, spec: DataSpec) -> None:

@@ -50,6 +50,11 @@ MODELS: dict[str, str] = {
     "transformer": "rlsuite.supervised.transformer:Transformer",
     "dcgan": "rlsuite.supervised.gan:DCGAN",
     "wgan-gp": "rlsuite.supervised.gan:WGANGP",
+    "ae": "rlsuite.supervised.selfsup:AE",
+    "dae": "rlsuite.supervised.selfsup:DAE",
+    "mae": "rlsuite.supervised.selfsup:MAE",
+    "simclr": "rlsuite.supervised.selfsup:SimCLRModel",
+    "byol": "rlsuite.supervised.selfsup:BYOLModel",
 }
 
 
@@ -105,13 +110,11 @@ class Model(abc.ABC):
         """Pictures for TensorBoard: tag -> (C, H, W) tensor in [0, 1]; none by default."""
         return {}
 
-    def modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
-        """What a checkpoint saves: every network and optimiser, by name."""
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if isinstance(value, (nn.Module, torch.optim.Optimizer))
-        }
+    def modules(self) -> dict[str, Any]:
+        """What a checkpoint saves: every network, optimiser and learning-rate schedule that is
+        an attribute of the model, by attribute name."""
+        kinds = (nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler)
+        return {key: value for key, value in vars(self).items() if isinstance(value, kinds)}
 
     # Encoders (perception): an observation batch in, a (B, feature_size) tensor out.
     feature_size: int = 0
@@ -145,6 +148,22 @@ class Model(abc.ABC):
         for module in self.modules().values():
             if isinstance(module, nn.Module):
                 module.train(training)
+
+
+def image_grid(images: torch.Tensor, columns: int = 8, scale: int = 1) -> torch.Tensor:
+    """(N, C, H, W) pictures in [0, 1] as one (C, rows*(H+1)+1, columns*(W+1)+1) grid with
+    1-pixel gray lines between them, each pixel repeated `scale` times (8x8 digits are tiny)."""
+    images = images.detach().float().cpu().clamp(0, 1)
+    if scale > 1:
+        images = images.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
+    n, c, h, w = images.shape
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    grid = torch.full((c, rows * (h + 1) + 1, columns * (w + 1) + 1), 0.5)
+    for i, image in enumerate(images):
+        top, left = 1 + (i // columns) * (h + 1), 1 + (i % columns) * (w + 1)
+        grid[:, top : top + h, left : left + w] = image
+    return grid
 
 
 def model_class(name: str) -> type[Model]:
