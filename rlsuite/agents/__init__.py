@@ -74,8 +74,21 @@ def make_agent(
     seed: int = 0,
     logger: Logger | None = None,
     device: str = "cpu",
+    encoder: Any = None,
+    freeze_encoder: bool = False,
 ) -> Agent:
     """Build agent `name` on `envs` with its default Config updated by `overrides`; its networks
-    run on `device` ("cpu", "cuda", "cuda:1", ...)."""
+    run on `device` ("cpu", "cuda", "cuda:1", ...). `encoder`: a pretrained encoder module
+    (``rlsuite.supervised.encoders.load_encoder``) in place of a fresh trunk, trained further
+    unless `freeze_encoder`."""
     config = make_config(name, overrides)
-    return agent_class(name)(envs, config, seed=seed, logger=logger, device=device)
+    cls = agent_class(name)
+    return cls(
+        envs,
+        config,
+        seed=seed,
+        logger=logger,
+        device=device,
+        encoder=encoder,
+        freeze_encoder=freeze_encoder,
+    )
