@@ -147,6 +147,8 @@ def read_npz(
     """
     if not path.is_file():
         raise RlsuiteError(f"data file not found: {path}")
+    if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
+        raise RlsuiteError(f"cannot read {path}: not a .npz file (np.savez writes one)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}

@@ -42,7 +42,8 @@ class TransformerConfig(ModelConfig):
     dropout: float = setting(0.1, PROBABILITY)
     patch_size: int = setting(2, POSITIVE_INT)  # image patches are patch_size x patch_size
     weight_decay: float = setting(1e-4, NON_NEGATIVE)
-    warmup_steps: int = setting(200, NON_NEGATIVE_INT)  # linear learning-rate warm-up
+    # Steps of linear learning-rate warm-up, then a 1/sqrt(step) decay.
+    warmup_steps: int = setting(200, NON_NEGATIVE_INT)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -293,6 +294,14 @@ class Seq2SeqTransformer(nn.Module):
 # ------------------------------------------------------------------------------------------------
 
 
+def warmup_then_inverse_sqrt(step: int, warmup: int) -> float:
+    """Vaswani et al.'s learning-rate schedule, as a factor of the base rate: a linear rise over
+    `warmup` steps (post-norm transformers diverge easily at first), then a decay with
+    1/sqrt(step), which needs no total step count."""
+    step, warmup = step + 1, max(warmup, 1)
+    return min(step / warmup, (warmup / step) ** 0.5)
+
+
 class Transformer(Model):
     """A ViT classifier on images, an encoder-decoder next-token model on token sequences."""
 
@@ -318,10 +327,8 @@ class Transformer(Model):
         self.optimizer = torch.optim.AdamW(
             self.net.parameters(), lr=c.learning_rate, weight_decay=c.weight_decay
         )
-        # Post-norm transformers diverge easily in their first steps: warm the rate up.
-        warmup = max(c.warmup_steps, 1)
         self.schedule = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: min(1.0, (step + 1) / warmup)
+            self.optimizer, lambda step: warmup_then_inverse_sqrt(step, c.warmup_steps)
         )
 
     def train_step(self, batch: Batch) -> dict[str, float]:
