@@ -27,7 +27,7 @@ from torch import nn
 
 from rlsuite.config import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, setting
 from rlsuite.errors import ConfigError
-from rlsuite.supervised.cnn import classification_step, evaluate_classifier
+from rlsuite.supervised.cnn import classification_step, evaluate_classifier, random_shift
 from rlsuite.supervised.data import Batch, DataSpec, Split
 from rlsuite.supervised.registry import Model, ModelConfig, image_grid
 
@@ -41,6 +41,7 @@ class TransformerConfig(ModelConfig):
     ff_size: int = setting(128, POSITIVE_INT)  # hidden width of each block's feed-forward net
     dropout: float = setting(0.1, PROBABILITY)
     patch_size: int = setting(2, POSITIVE_INT)  # image patches are patch_size x patch_size
+    shift: int = setting(1, NON_NEGATIVE_INT)  # images: random translation by <= this many px
     weight_decay: float = setting(1e-4, NON_NEGATIVE)
     # Steps of linear learning-rate warm-up, then a 1/sqrt(step) decay.
     warmup_steps: int = setting(200, NON_NEGATIVE_INT)
@@ -333,7 +334,8 @@ class Transformer(Model):
 
     def train_step(self, batch: Batch) -> dict[str, float]:
         if self.spec.kind == "images":
-            metrics = classification_step(self.net, self.optimizer, batch.x, batch.y)
+            x = random_shift(batch.x, self.config.shift, self.generator)
+            metrics = classification_step(self.net, self.optimizer, x, batch.y)
         else:
             logits = self.net(batch.x, batch.y)  # (B, T, vocab)
             loss = F.cross_entropy(logits.flatten(0, 1), batch.y.flatten())

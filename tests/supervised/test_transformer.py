@@ -15,7 +15,7 @@ from rlsuite.supervised.transformer import (
     scaled_dot_product_attention,
 )
 
-SMALL = dict(d_model=32, n_heads=4, ff_size=64, dropout=0.0, warmup_steps=0)
+SMALL = dict(d_model=32, n_heads=4, ff_size=64, dropout=0.0, warmup_steps=0, shift=0)
 
 
 def test_attention_weights_are_a_softmax_and_the_causal_mask_zeroes_the_future():
