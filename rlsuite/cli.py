@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NamedTuple
 
 from rlsuite import __version__, config
@@ -580,6 +581,121 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
+# rlsuite dataset / pretrain: game frames, and encoders pretrained on them (perception)
+# ------------------------------------------------------------------------------------------------
+
+
+def add_frames_arguments(p: argparse.ArgumentParser, default_frames: int) -> None:
+    p.add_argument("env_id", metavar="ENV_ID", help="an rlsuite game id (`rlsuite envs rlsuite/`)")
+    p.add_argument(
+        "--frames",
+        type=count,
+        default=default_frames,
+        metavar="N",
+        help=f"frames to collect (default {default_frames})",
+    )
+    p.add_argument(
+        "--policy",
+        default="random",
+        metavar="random|expert|RUN_DIR",
+        help="who plays: random actions, the game's scripted expert, or a trained agent's run "
+        "folder (default random)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of games and policy (default 0)"
+    )
+    add_env_kwargs_argument(p)
+
+
+def add_dataset_arguments(p: argparse.ArgumentParser) -> None:
+    add_frames_arguments(p, default_frames=10_000)
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.npz",
+        help="where to write the frames, their state labels (label_*) and trajectory indices",
+    )
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    from rlsuite.supervised.frames import POLICIES, collect_frames
+
+    config.check_env_id(args.env_id)
+    if not args.output.endswith(".npz"):
+        raise RlsuiteError(f"-o writes a .npz file, got {args.output!r}")
+    if args.policy not in POLICIES and not Path(args.policy).exists():
+        raise RlsuiteError(
+            f"--policy must be {', '.join(POLICIES)} or a run folder, not {args.policy!r}"
+        )
+    env_kwargs = config.parse_pairs(args.env_kwargs, "--env-kwargs")
+    data = collect_frames(
+        args.env_id, args.frames, args.policy, seed=args.seed, env_kwargs=env_kwargs
+    )
+    path = data.save(args.output)
+    episodes = len(set(data.episode.tolist()))
+    print(
+        f"{len(data)} frames {data.frames.shape[1:]} of {args.env_id} from {episodes} episodes "
+        f"({args.policy} policy) saved to {path}"
+    )
+    print(f"labels: {', '.join(f'label_{name}' for name in data.labels)}")
+    return 0
+
+
+def add_pretrain_arguments(p: argparse.ArgumentParser) -> None:
+    add_frames_arguments(p, default_frames=20_000)
+    p.add_argument(
+        "--method",
+        required=True,
+        metavar="METHOD",
+        help="ae (auto-encoder), dae (denoising), mae (masked modelling), simclr or byol",
+    )
+    p.add_argument("--epochs", type=int, metavar="N", help="passes over the frames (default 10)")
+    p.add_argument(
+        "--set",
+        dest="settings",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the method (e.g. learning_rate=3e-4, features=256, mask_ratio=0.6)",
+    )
+    p.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="run folder (default: runs/pretrain__<game>__<method>__s<seed>__<YYYYmmdd-HHMMSS>)",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar over epochs (default: on when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="delete an existing run folder of the same name"
+    )
+
+
+def run_pretrain(args: argparse.Namespace) -> int:
+    from rlsuite.supervised import pretrain
+
+    request = pretrain.resolve_pretrain(
+        args.env_id,
+        args.method,
+        frames=args.frames,
+        policy=args.policy,
+        seed=args.seed,
+        epochs=args.epochs,
+        env_kwargs=config.parse_pairs(args.env_kwargs, "--env-kwargs"),
+        settings=config.parse_pairs(args.settings, "--set", parse_values=False),
+    )
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    result, seconds = pretrain.pretrain(request, args.run_dir, force=args.force, progress=progress)
+    print(pretrain.describe(result, seconds, request))
+    return result.exit_code
+
+
+# ------------------------------------------------------------------------------------------------
 # The table of subcommands and main()
 # ------------------------------------------------------------------------------------------------
 
@@ -620,6 +736,16 @@ COMMANDS: dict[str, Command] = {
         run_fit,
     ),
     "models": Command("list the models of `rlsuite fit`", lambda p: None, run_models),
+    "dataset": Command(
+        "collect a game's pixel frames with state labels and trajectories into a .npz",
+        add_dataset_arguments,
+        run_dataset,
+    ),
+    "pretrain": Command(
+        "pretrain an image encoder self-supervised on a game's frames (for --encoder)",
+        add_pretrain_arguments,
+        run_pretrain,
+    ),
 }
 
 

@@ -371,3 +371,8 @@ class SimCLRModel(SelfSupervisedModel):
 class BYOLModel(SelfSupervisedModel):
     name = method = "byol"
     description = DESCRIPTIONS["byol"]
+
+
+def make_model_class(method: str) -> type[SelfSupervisedModel]:
+    """The ``rlsuite fit`` model class of `method` (one of METHODS)."""
+    return {cls.method: cls for cls in (AE, DAE, MAE, SimCLRModel, BYOLModel)}[method]
