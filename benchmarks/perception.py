@@ -7,8 +7,10 @@ game's frames (``rlsuite pretrain ... --method M``, then ``--encoder RUN --freez
 are evaluated every ``--every`` env steps (20 deterministic episodes on fixed seeds) and stop at
 the first success rate >= ``--target``. Reported per seed: env steps and seconds to the target;
 the pretrained side's seconds include the whole pretraining (collecting the frames, training the
-encoder, writing its run folder). Evaluation time is taken out of both clocks. The ratios are
-scratch / pretrained (> 1: the encoder helps).
+encoder, writing its run folder). Evaluation time is taken out of both clocks. Seconds are
+given twice: wall time, and this process's CPU time (one torch thread, so on a machine shared
+with other jobs the CPU time is what the run would take alone). The ratios are scratch /
+pretrained (> 1: the encoder helps).
 
     python benchmarks/perception.py                          # seeds 0-2, ae, 0.95 (about an hour)
     python benchmarks/perception.py --seeds 0 --method simclr
@@ -61,25 +63,28 @@ def train_to_target(config: RunConfig, target: float, every: int) -> dict[str, A
     with tempfile.TemporaryDirectory() as log_dir:
         logger = Logger(log_dir)
         agent = build_agent(config, envs, logger)
-        state = {"next": every, "eval_seconds": 0.0, "reached": None, "success": 0.0}
-        start = time.perf_counter()
+        state = {"next": every, "eval": (0.0, 0.0), "reached": None, "success": 0.0}
+        start = clock()
 
         def keep_training(agent) -> bool:
             if agent.num_steps < state["next"]:
                 return True
             state["next"] = (agent.num_steps // every + 1) * every
-            paused = time.perf_counter()
+            paused = clock()
             result = evaluate(
                 agent, eval_envs, EVAL_EPISODES, deterministic=True, seed=EVAL_SEED + config.seed
             )
             state["success"] = result["success_rate"]
             if result["success_rate"] >= target:
-                state["reached"] = (paused - start - state["eval_seconds"], agent.num_steps)
-            state["eval_seconds"] += time.perf_counter() - paused
+                state["reached"] = (*since(start, state["eval"], paused), agent.num_steps)
+            now = clock()
+            state["eval"] = tuple(
+                e + n - p for e, n, p in zip(state["eval"], now, paused, strict=True)
+            )
             return state["reached"] is None
 
         agent.learn(config.steps, callback=keep_training)
-        seconds = time.perf_counter() - start - state["eval_seconds"]
+        seconds, cpu_seconds = since(start, state["eval"], clock())
         logger.close()
     envs.close()
     eval_envs.close()
@@ -87,15 +92,27 @@ def train_to_target(config: RunConfig, target: float, every: int) -> dict[str, A
     return {
         "reached": reached is not None,
         "seconds": reached[0] if reached else seconds,
-        "steps": reached[1] if reached else agent.num_steps,
+        "cpu_seconds": reached[1] if reached else cpu_seconds,
+        "steps": reached[2] if reached else agent.num_steps,
         "last_success": state["success"],
     }
 
 
-def pretrain_encoder(args: argparse.Namespace, seed: int, folder: Path) -> tuple[str, float]:
+def clock() -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds): on a shared machine the CPU time is what
+    the run would take alone (one torch thread: CPU time is at most wall time)."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(start, excluded, now) -> tuple[float, float]:
+    """(wall, CPU) seconds from `start` to `now`, less the `excluded` (evaluation) time."""
+    return tuple(n - s - e for n, s, e in zip(now, start, excluded, strict=True))
+
+
+def pretrain_encoder(args: argparse.Namespace, seed: int, folder: Path) -> tuple[str, float, float]:
     """`rlsuite pretrain ENV --method M --frames N --epochs E --seed S`: the run folder and the
     wall seconds of the whole command's work."""
-    start = time.perf_counter()
+    start = clock()
     request = pretrain.resolve_pretrain(
         ENV_ID,
         args.method,
@@ -107,9 +124,13 @@ def pretrain_encoder(args: argparse.Namespace, seed: int, folder: Path) -> tuple
     )
     run_dir = folder / f"pretrain_{args.method}_s{seed}"
     result, _ = pretrain.pretrain(request, run_dir, force=True)
-    seconds = time.perf_counter() - start
-    print(f"  pretrained {args.method}: val loss {result.best_val['loss']:.4f}, {seconds:.0f} s")
-    return str(run_dir), seconds
+    seconds, cpu_seconds = since(start, (0.0, 0.0), clock())
+    loss = result.best_val["loss"]
+    print(
+        f"  pretrained {args.method}: val loss {loss:.4f}, {seconds:.0f} s "
+        f"({cpu_seconds:.0f} CPU s)"
+    )
+    return str(run_dir), seconds, cpu_seconds
 
 
 def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> dict[str, Any]:
@@ -118,47 +139,58 @@ def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> dict[str, Any
         scratch = train_to_target(run_config(seed, args.steps), args.target, args.every)
         print(f"  scratch: {scratch}", flush=True)
         record["scratch"] = scratch
-    encoder, pretrain_seconds = pretrain_encoder(args, seed, folder)
+    encoder, pretrain_seconds, pretrain_cpu = pretrain_encoder(args, seed, folder)
     frozen = train_to_target(run_config(seed, args.steps, encoder), args.target, args.every)
     frozen["pretrain_seconds"] = pretrain_seconds
     frozen["total_seconds"] = pretrain_seconds + frozen["seconds"]
+    frozen["pretrain_cpu_seconds"] = pretrain_cpu
+    frozen["total_cpu_seconds"] = pretrain_cpu + frozen["cpu_seconds"]
     print(f"  frozen {args.method}: {frozen}", flush=True)
     record["frozen"] = frozen
     return record
 
 
 def table(records: list[dict[str, Any]]) -> str:
-    """Markdown: per seed, steps and seconds to the target for both, and the ratios."""
+    """Markdown: per seed, steps, wall seconds and CPU seconds to the target for both sides,
+    the pretrained side's seconds as pretraining + RL = total, and the ratios."""
 
-    def cell(side: dict[str, Any], key: str) -> str:
-        value = f"{side[key]:,.0f}"
-        return value if side["reached"] else f">{value} (not reached)"
+    def mark(side: dict[str, Any], text: str) -> str:
+        return text if side["reached"] else f">{text} (not reached)"
+
+    def total(side: dict[str, Any], prefix: str) -> str:
+        pre, rl = side[f"pretrain_{prefix}seconds"], side[f"{prefix}seconds"]
+        return mark(side, f"{pre:.0f} + {rl:.0f} = {pre + rl:.0f}")
 
     lines = [
-        "| seed | scratch steps | pretrained steps | steps ratio | scratch s | pretrain s + "
-        "RL s = total s | time ratio |",
-        "|---|---|---|---|---|---|---|",
+        "| seed | scratch steps | pretrained steps | ratio | scratch wall s | pretrained wall s "
+        "(pretrain + RL) | ratio | scratch CPU s | pretrained CPU s (pretrain + RL) | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    ratios: dict[str, list[float]] = {"steps": [], "wall": [], "cpu": []}
     for r in records:
         scratch, frozen = r.get("scratch"), r["frozen"]
-        total = f"{frozen['pretrain_seconds']:.0f} + {frozen['seconds']:.0f} = "
-        total += f"{frozen['total_seconds']:.0f}" + ("" if frozen["reached"] else " (not reached)")
+        row = [str(r["seed"])]
         if scratch is None:
-            lines.append(f"| {r['seed']} | - | {cell(frozen, 'steps')} | - | - | {total} | - |")
+            row += ["-", mark(frozen, f"{frozen['steps']:,}"), "-", "-", total(frozen, ""), "-"]
+            row += ["-", total(frozen, "cpu_"), "-"]
+            lines.append("| " + " | ".join(row) + " |")
             continue
-        steps_ratio = scratch["steps"] / frozen["steps"]
-        time_ratio = scratch["seconds"] / frozen["total_seconds"]
+        steps = scratch["steps"] / frozen["steps"]
+        wall = scratch["seconds"] / frozen["total_seconds"]
+        cpu = scratch["cpu_seconds"] / frozen["total_cpu_seconds"]
+        for key, value in (("steps", steps), ("wall", wall), ("cpu", cpu)):
+            ratios[key].append(value)
+        row += [mark(scratch, f"{scratch['steps']:,}"), mark(frozen, f"{frozen['steps']:,}")]
+        row += [f"{steps:.2f}", mark(scratch, f"{scratch['seconds']:.0f}"), total(frozen, "")]
+        row += [f"{wall:.2f}", mark(scratch, f"{scratch['cpu_seconds']:.0f}")]
+        row += [total(frozen, "cpu_"), f"{cpu:.2f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    if ratios["steps"]:
+        medians = {key: statistics.median(values) for key, values in ratios.items()}
         lines.append(
-            f"| {r['seed']} | {cell(scratch, 'steps')} | {cell(frozen, 'steps')} | "
-            f"{steps_ratio:.2f} | {cell(scratch, 'seconds')} | {total} | {time_ratio:.2f} |"
+            f"| median | | | {medians['steps']:.2f} | | | {medians['wall']:.2f} | | | "
+            f"{medians['cpu']:.2f} |"
         )
-    both = [r for r in records if "scratch" in r]
-    if both:
-        steps = statistics.median(r["scratch"]["steps"] / r["frozen"]["steps"] for r in both)
-        times = statistics.median(
-            r["scratch"]["seconds"] / r["frozen"]["total_seconds"] for r in both
-        )
-        lines.append(f"| median | | | {steps:.2f} | | | {times:.2f} |")
     return "\n".join(lines)
 
 
