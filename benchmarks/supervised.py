@@ -101,7 +101,7 @@ def classification_rows(args, root: Path) -> list[str]:
     if "seq" in args.parts:
         for task in args.tasks:
             exact = [
-                load_test(train("transformer", task, s, scaled(12, args), root), "accuracy")
+                load_test(train("transformer", task, s, scaled(5, args), root), "accuracy")
                 for s in args.seeds
             ]
             rows.append(row(f"transformer next-token, {task} exact match", exact, TARGETS["seq"]))
@@ -121,7 +121,7 @@ def gan_rows(args, root: Path) -> list[str]:
     features = FeatureNet.from_run(train("cnn", "digits", 0, scaled(50, args), root / "fid"))
     distance = {"untrained": [], "dcgan": [], "wgan-gp": []}
     for seed in args.seeds:
-        for name, epochs in (("dcgan", 100), ("wgan-gp", 200)):
+        for name, epochs in (("dcgan", 50), ("wgan-gp", 120)):
             model = load_model(train(name, "digits", seed, scaled(epochs, args), root))
             torch.manual_seed(seed)
             distance[name].append(features.frechet_distance(model.sample(FID_SAMPLES), test))

@@ -217,7 +217,7 @@ def read_image_folder(folder: Path) -> tuple[np.ndarray, np.ndarray | None, tupl
 
 
 def sequence_dataset(
-    task: str, n: int = 12_000, length: int = 8, vocab_size: int = 10, seed: int = SPLIT_SEED
+    task: str, n: int = 40_000, length: int = 8, vocab_size: int = 10, seed: int = SPLIT_SEED
 ) -> Dataset:
     """A synthetic sequence-to-sequence task: random token sequences and their reversal / sort.
 

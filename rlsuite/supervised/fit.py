@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import shlex
 import sys
 import time
@@ -119,7 +120,7 @@ def resolve_fit_config(
     fit = {key: settings.pop(key) for key in FIT_SETTINGS if key in settings}
     given = {"epochs": epochs, "seed": seed, "device": device}
     fit.update({key: value for key, value in given.items() if value is not None})
-    fit.setdefault("epochs", cls.default_epochs)
+    fit.setdefault("epochs", cls.epochs_for(str(data)))
     model_config = make_model_config(cls, settings)  # checked here, before any file is made
     return FitConfig(
         model=cls.name, data=str(data), model_config=dataclasses.asdict(model_config), **fit
@@ -238,7 +239,7 @@ def _train_epoch(model: Model, dataset: Dataset, shuffle: torch.Generator) -> di
     for x, y in iterate_batches(dataset.train, model.config.batch_size, shuffle):
         metrics = model.train_step(model.to_device(x, y))
         for key, value in metrics.items():
-            if not torch.isfinite(torch.tensor(value)):
+            if not math.isfinite(value):
                 raise RlsuiteError(f"training stopped: {key} became {value} (lower learning_rate)")
             sums[key] = sums.get(key, 0.0) + value
         count += 1

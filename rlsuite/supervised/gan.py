@@ -283,6 +283,7 @@ class DCGAN(GAN):
     """Discriminator by binary cross-entropy; the non-saturating generator loss."""
 
     name = "dcgan"
+    default_epochs = 50
     description = "DCGAN: conv generator and discriminator, binary cross-entropy (conditional=true)"
     Config = DCGANConfig
 
@@ -304,6 +305,7 @@ class WGANGP(GAN):
     """A critic estimating the Wasserstein distance, kept 1-Lipschitz by a gradient penalty."""
 
     name = "wgan-gp"
+    default_epochs = 120  # 2,400 critic steps, 480 generator steps on digits
     description = "WGAN-GP: Wasserstein critic with gradient penalty, n_critic steps per G step"
     Config = WGANGPConfig
     batch_norm_in_discriminator = False  # the penalty is per example; batch norm mixes them

@@ -92,6 +92,11 @@ class Model(abc.ABC):
         self.generator = torch.Generator().manual_seed(seed)
         self.build(spec)
 
+    @classmethod
+    def epochs_for(cls, data: str) -> int:
+        """The default number of epochs on `data` (a --data value)."""
+        return cls.default_epochs
+
     # --- what each model writes ---------------------------------------------------------------
 
     @abc.abstractmethod

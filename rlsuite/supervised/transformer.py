@@ -28,7 +28,7 @@ from torch import nn
 from rlsuite.config import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, setting
 from rlsuite.errors import ConfigError
 from rlsuite.supervised.cnn import classification_step, evaluate_classifier, random_shift
-from rlsuite.supervised.data import Batch, DataSpec, Split
+from rlsuite.supervised.data import SEQUENCE_TASKS, Batch, DataSpec, Split
 from rlsuite.supervised.registry import Model, ModelConfig, image_grid
 
 
@@ -298,8 +298,10 @@ class Seq2SeqTransformer(nn.Module):
 def warmup_then_inverse_sqrt(step: int, warmup: int) -> float:
     """Vaswani et al.'s learning-rate schedule, as a factor of the base rate: a linear rise over
     `warmup` steps (post-norm transformers diverge easily at first), then a decay with
-    1/sqrt(step), which needs no total step count."""
-    step, warmup = step + 1, max(warmup, 1)
+    1/sqrt(step), which needs no total step count. warmup=0: a constant rate."""
+    if warmup == 0:
+        return 1.0
+    step += 1
     return min(step / warmup, (warmup / step) ** 0.5)
 
 
@@ -316,6 +318,11 @@ class Transformer(Model):
     needs_labels = True
     default_epochs = 60
     selection = ("accuracy", "max")
+
+    @classmethod
+    def epochs_for(cls, data: str) -> int:
+        # The sequence tasks hold 28,000 training sequences: a few passes are enough.
+        return 5 if data in SEQUENCE_TASKS else cls.default_epochs
 
     def build(self, spec: DataSpec) -> None:
         c = self.config
