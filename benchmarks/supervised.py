@@ -38,6 +38,9 @@ from rlsuite.supervised.fit import fit, load_model, resolve_fit_config
 
 TARGETS = {"cnn": 0.98, "vit": 0.95, "seq": 0.99}
 FID_SAMPLES = 1000
+# The sequence tasks learn faster without dropout and with a longer warm-up to a higher rate
+# (tuned on reverse, seed 0).
+SEQUENCE_SETTINGS = {"dropout": "0", "learning_rate": "2e-3", "warmup_steps": "800"}
 
 
 def train(model: str, data: str, seed: int, epochs: int, root: Path, **settings) -> Path:
@@ -101,7 +104,10 @@ def classification_rows(args, root: Path) -> list[str]:
     if "seq" in args.parts:
         for task in args.tasks:
             exact = [
-                load_test(train("transformer", task, s, scaled(5, args), root), "accuracy")
+                load_test(
+                    train("transformer", task, s, scaled(10, args), root, **SEQUENCE_SETTINGS),
+                    "accuracy",
+                )
                 for s in args.seeds
             ]
             rows.append(row(f"transformer next-token, {task} exact match", exact, TARGETS["seq"]))
