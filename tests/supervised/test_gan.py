@@ -77,3 +77,15 @@ def test_the_frechet_distance_of_gaussians_is_the_closed_form():
     same = frechet_distance(*feature_statistics(a), *feature_statistics(b))
     shifted = frechet_distance(*feature_statistics(a), *feature_statistics(b + 1.0))
     assert same < 0.02 and shifted == pytest.approx(3.0, rel=0.05)
+
+
+@pytest.mark.parametrize("shape", [(3, 64, 64), (3, 84, 84), (1, 7, 7)])
+def test_both_gans_generate_game_frames_of_any_size(shape):
+    from rlsuite.supervised.data import DataSpec
+
+    spec = DataSpec("frames", "images", shape, num_classes=2, class_names=("a", "b"))
+    for cls in (DCGAN, WGANGP):
+        model = cls(cls.Config(width=16, conditional=True), spec, seed=0)
+        samples = model.sample(2, torch.tensor([0, 1]))
+        assert samples.shape == (2, *shape) and 0 <= samples.min() and samples.max() <= 1
+        assert model.discriminator(samples, torch.tensor([0, 1])).shape == (2,)
