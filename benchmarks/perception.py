@@ -40,9 +40,14 @@ EVAL_SEED = 10_000  # evaluation envs are reset with EVAL_SEED + the training se
 EVAL_EPISODES = 20
 
 
+# The pretrained side's network after the frozen convolutions: one shared ReLU layer of 256, as
+# the agents' CNN ends (its linear layer), so the two sides differ only in the frozen weights.
+ENCODER_SETTINGS = ["hidden_sizes=256", "activation=relu", "shared_trunk=true"]
+
+
 def run_config(seed: int, steps: int, encoder: str | None = None) -> RunConfig:
     """What `rlsuite train ENV --agent ppo --env-kwargs obs_mode=pixels [--encoder E
-    --freeze-encoder]` resolves to: the shipped per-task settings."""
+    --freeze-encoder --set ENCODER_SETTINGS]` resolves to: the shipped per-task settings."""
     return resolve_config(
         ENV_ID,
         "ppo",
@@ -52,6 +57,7 @@ def run_config(seed: int, steps: int, encoder: str | None = None) -> RunConfig:
         env_kwargs=["obs_mode=pixels"],
         encoder=encoder,
         freeze_encoder=encoder is not None or None,
+        settings=ENCODER_SETTINGS if encoder is not None else (),
     )
 
 
@@ -198,8 +204,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--method", default="ae", choices=("ae", "dae", "mae", "simclr", "byol"))
-    parser.add_argument("--frames", type=int, default=5000, help="pretraining frames")
-    parser.add_argument("--epochs", type=int, default=5, help="pretraining epochs")
+    parser.add_argument("--frames", type=int, default=2000, help="pretraining frames")
+    parser.add_argument("--epochs", type=int, default=3, help="pretraining epochs")
     parser.add_argument("--policy", default="random", help="who plays for the frames")
     parser.add_argument("--set", nargs="*", default=[], help="pretraining settings key=value")
     parser.add_argument("--target", type=float, default=0.95, help="success rate to reach")

@@ -41,7 +41,7 @@ from rlsuite.errors import RlsuiteError, one_line
 ENCODER_FORMAT = "rlsuite-encoder"
 ENCODER_VERSION = 1
 ENCODER_FILE = "encoder.pt"  # in a pretraining or fit run folder
-KINDS = ("game-cnn", "conv")
+KINDS = ("game-cnn", "game-cnn-map", "conv")
 
 
 class ConvEncoder(nn.Module):
@@ -79,18 +79,49 @@ class ConvEncoder(nn.Module):
         return F.relu(self.linear(x.flatten(1)))  # (B, out_dim)
 
 
+class CellMapEncoder(CNNEncoder):
+    """The game CNN without its linear layer: the features are the convolutions' map, flattened
+    ``(B, h * w * 32)`` in (row, column, channel) order.
+
+    Where the agent's CNN ends in a linear layer that policy learning shapes, this encoder stops
+    at what the convolutions see in each neighbourhood of cells; frozen, it is the agent's eyes,
+    and the agent's own MLP (``hidden_sizes``) reads the map.
+    """
+
+    def __init__(self, obs_space: gym.Space):
+        super().__init__(obs_space, out_dim=1)
+        del self.linear  # the map is the output
+        height, width, _ = obs_space.shape
+        rows, cols = (_conv_out(_conv_out(side, 4, 4), 3, 2) for side in (height, width))
+        self.map_shape = (rows, cols, self.neighbour_conv.out_channels)
+        self.out_dim = rows * cols * self.neighbour_conv.out_channels
+
+    def forward_chw(self, pixels: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        cell = self.cell_conv
+        x = F.relu(F.conv2d(pixels, cell.weight * scale, cell.bias, stride=cell.stride))
+        x = F.relu(self.neighbour_conv(x))  # (B, 32, h, w)
+        return x.permute(0, 2, 3, 1).flatten(1)  # (B, h * w * 32)
+
+
+def _conv_out(size: int, kernel: int, stride: int) -> int:
+    return (size - kernel) // stride + 1
+
+
 def default_spec(obs_shape: tuple[int, ...], pixel_max: float = 255.0, out_dim: int = 0) -> dict:
     """The built-in encoder for images of `obs_shape` (H, W, C) whose pixels go up to
-    `pixel_max`: the game CNN for frames of 32 pixels or more (drawn in cells of 4 pixels or
-    more), else the small padded CNN. ``out_dim=0``: 256 for frames (the agents' CNN), 128 else.
+    `pixel_max`: for frames of 32 pixels or more (drawn in cells of 4 pixels or more) the game
+    CNN's convolutions, their map as the features (``out_dim=0``) or followed by a linear layer
+    of `out_dim`; else the small padded CNN (``out_dim=0``: 128 features).
     """
     if len(obs_shape) != 3:
         raise RlsuiteError(
             f"encoders take images of shape (H, W, C), not observations of shape {obs_shape}"
         )
     height, width, _ = obs_shape
-    if height >= 32 and width >= 32:
-        return {"kind": "game-cnn", "obs_shape": list(obs_shape), "out_dim": out_dim or 256}
+    if height >= 32 and width >= 32:  # game frames: the convolutions' map, or a linear layer
+        if out_dim == 0:
+            return {"kind": "game-cnn-map", "obs_shape": list(obs_shape)}
+        return {"kind": "game-cnn", "obs_shape": list(obs_shape), "out_dim": out_dim}
     return {
         "kind": "conv",
         "obs_shape": list(obs_shape),
@@ -108,6 +139,8 @@ def build_encoder(spec: dict[str, Any]) -> nn.Module:
     if kind == "game-cnn":
         space = gym.spaces.Box(0, 255, obs_shape, dtype=np.uint8)
         encoder = CNNEncoder(space, out_dim=int(spec["out_dim"]))
+    elif kind == "game-cnn-map":
+        encoder = CellMapEncoder(gym.spaces.Box(0, 255, obs_shape, dtype=np.uint8))
     elif kind == "conv":
         encoder = ConvEncoder(
             obs_shape,
@@ -146,9 +179,9 @@ def encoder_file(target: str | Path) -> Path | None:
         raise RlsuiteError(f"no such encoder run folder or file: {target}")
     if target.is_dir():
         target = target / ENCODER_FILE
-    if target.is_file() and target.name == ENCODER_FILE:
-        return target
-    return None
+        return target if target.is_file() else None
+    # A file: an encoder file, whatever its name, or a fit run's checkpoint.
+    return None if target.parent.name == "checkpoints" else target
 
 
 def read_encoder(path: str | Path) -> dict[str, Any]:

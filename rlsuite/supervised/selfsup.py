@@ -45,7 +45,8 @@ class SelfSupConfig(ModelConfig):
     digits and game frames."""
 
     batch_size: int = setting(256, POSITIVE_INT)  # SimCLR needs many negatives per batch
-    features: int = setting(0, NON_NEGATIVE_INT)  # encoder's out_dim (0: 256 frames, 128 small)
+    # The encoder's out_dim: 0 is the conv map for frames (game-cnn-map), 128 for small images
+    features: int = setting(0, NON_NEGATIVE_INT)
     # AE / DAE / MAE: each decoded patch is patch x patch pixels (0: 4 for frames, 2 for small)
     decoder_patch: int = setting(0, NON_NEGATIVE_INT)
     noise: float = setting(0.2, POSITIVE)  # DAE: Gaussian noise std, as a share of full scale
@@ -79,6 +80,31 @@ class PatchDecoder(nn.Module):
         image = self.paint(x)  # (B, C, rows * patch, cols * patch)
         height, width, _ = self.obs_shape
         return image[:, :, :height, :width].permute(0, 2, 3, 1)  # (B, H, W, C)
+
+
+class MapDecoder(nn.Module):
+    """Features that are a convolution map (``CellMapEncoder``) -> an image: the encoder's two
+    convolutions mirrored as transposed convolutions (neighbourhoods -> cells -> pixels)."""
+
+    def __init__(self, map_shape: tuple[int, int, int], obs_shape: tuple[int, int, int]):
+        super().__init__()
+        rows, cols, channels = map_shape
+        height, width, image_channels = obs_shape
+        self.map_shape, self.obs_shape = map_shape, obs_shape
+        # Sizes: the inverse of conv 3x3 stride 2 on (height // 4) cells, then of conv 4x4 stride 4.
+        cells = height // 4
+        self.neighbours = nn.ConvTranspose2d(
+            channels, 16, 3, stride=2, output_padding=cells - ((rows - 1) * 2 + 3)
+        )
+        self.cells = nn.ConvTranspose2d(16, image_channels, 4, stride=4)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """``(B, rows * cols * channels)`` -> images ``(B, H, W, C)`` in 0..1 units."""
+        x = features.view(-1, *self.map_shape).permute(0, 3, 1, 2)  # (B, channels, rows, cols)
+        x = F.relu(self.neighbours(x))  # (B, 16, H / 4, W / 4)
+        image = self.cells(x)  # (B, C, H, W)
+        height, width, _ = self.obs_shape
+        return image[:, :, :height, :width].permute(0, 2, 3, 1)
 
 
 def mlp(sizes: list[int], batch_norm: bool = True) -> nn.Sequential:
@@ -123,7 +149,10 @@ class AutoEncoder(SelfSupervised):
     def __init__(self, encoder: nn.Module, config: SelfSupConfig, pixel_max: float = 255.0):
         super().__init__(encoder, config, pixel_max)
         patch = config.decoder_patch or (4 if self.obs_shape[0] >= 32 else 2)
-        self.decoder = PatchDecoder(encoder.out_dim, self.obs_shape, patch)
+        if hasattr(encoder, "map_shape"):
+            self.decoder = MapDecoder(encoder.map_shape, self.obs_shape)
+        else:
+            self.decoder = PatchDecoder(encoder.out_dim, self.obs_shape, patch)
 
     def corrupt(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """What the encoder sees: the image itself (the denoising variant overrides it)."""
