@@ -97,7 +97,7 @@ def classification_rows(args, root: Path) -> list[str]:
         rows.append(row("  scikit-learn SVC (RBF), same split", [svc_baseline()], TARGETS["cnn"]))
     if "vit" in args.parts:
         accuracy = [
-            load_test(train("transformer", "digits", s, scaled(60, args), root), "accuracy")
+            load_test(train("transformer", "digits", s, scaled(100, args), root), "accuracy")
             for s in args.seeds
         ]
         rows.append(row("transformer (patches), digits test accuracy", accuracy, TARGETS["vit"]))

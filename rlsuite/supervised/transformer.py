@@ -25,7 +25,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rlsuite.config import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, setting
+from rlsuite.config import (
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    setting,
+)
 from rlsuite.errors import ConfigError
 from rlsuite.supervised.cnn import classification_step, evaluate_classifier, random_shift
 from rlsuite.supervised.data import SEQUENCE_TASKS, Batch, DataSpec, Split
@@ -42,6 +49,7 @@ class TransformerConfig(ModelConfig):
     dropout: float = setting(0.1, PROBABILITY)
     patch_size: int = setting(2, POSITIVE_INT)  # image patches are patch_size x patch_size
     shift: int = setting(1, NON_NEGATIVE_INT)  # images: random translation by <= this many px
+    learning_rate: float = setting(2e-3, POSITIVE)  # the peak, after the warm-up
     weight_decay: float = setting(1e-4, NON_NEGATIVE)
     # Steps of linear learning-rate warm-up, then a 1/sqrt(step) decay.
     warmup_steps: int = setting(200, NON_NEGATIVE_INT)
@@ -316,7 +324,7 @@ class Transformer(Model):
     Config = TransformerConfig
     data_kinds = ("images", "tokens")
     needs_labels = True
-    default_epochs = 60
+    default_epochs = 100
     selection = ("accuracy", "max")
 
     @classmethod
