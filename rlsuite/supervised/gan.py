@@ -54,7 +54,7 @@ class DCGANConfig(GANConfig):
 
 @dataclass(frozen=True)
 class WGANGPConfig(GANConfig):
-    learning_rate: float = setting(1e-4, POSITIVE)
+    learning_rate: float = setting(4e-4, POSITIVE)  # tuned on digits, seed 0 (1e-4: FD 166 -> 86)
     n_critic: int = setting(5, POSITIVE_INT)
     beta1: float = setting(0.0, DECAY)  # the WGAN-GP paper's Adam settings
     beta2: float = setting(0.9, DECAY)
