@@ -35,6 +35,8 @@ CHECKPOINT_FORMAT = "rlsuite-checkpoint"
 CHECKPOINT_VERSION = 1
 AGENT_FORMAT = "rlsuite-agent"  # Agent.save's files
 AGENT_VERSION = 1
+MODEL_FORMAT = "rlsuite-model"  # `rlsuite fit` runs (rlsuite/supervised/fit.py)
+MODEL_VERSION = 1
 
 
 def checkpoint_payload(
@@ -126,8 +128,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_saved(path: str | Path) -> dict[str, Any]:
-    """A run's checkpoint or an ``Agent.save`` file, read with ``weights_only=True``."""
+def load_saved(
+    path: str | Path, formats: Sequence[str] = (CHECKPOINT_FORMAT, AGENT_FORMAT)
+) -> dict[str, Any]:
+    """A run's checkpoint or an ``Agent.save`` file (or another of `formats`: MODEL_FORMAT for
+    ``rlsuite fit`` runs), read with ``weights_only=True``."""
     path = Path(path)
     if not path.is_file():
         raise RlsuiteError(f"checkpoint not found: {path}")
@@ -150,15 +155,30 @@ def load_saved(path: str | Path) -> dict[str, Any]:
             f"cannot read checkpoint {path}: the file is corrupt or truncated ({reason}); "
             "use a run's checkpoints/last.pt or best.pt"
         ) from None
-    versions = {CHECKPOINT_FORMAT: CHECKPOINT_VERSION, AGENT_FORMAT: AGENT_VERSION}
+    versions = {
+        CHECKPOINT_FORMAT: CHECKPOINT_VERSION,
+        AGENT_FORMAT: AGENT_VERSION,
+        MODEL_FORMAT: MODEL_VERSION,
+    }
     if not isinstance(data, dict) or data.get("format") not in versions:
         raise RlsuiteError(f"{path} is not an rlsuite checkpoint")
+    if data["format"] not in formats:
+        found = "a model trained with rlsuite fit" if data["format"] == MODEL_FORMAT else "an agent"
+        raise RlsuiteError(f"{path} holds {found}; {_READERS[formats[0]]}")
     if data.get("format_version", 0) > versions[data["format"]]:
         raise RlsuiteError(
             f"{path} was written by a newer rlsuite (format "
             f"{data['format_version']}); upgrade rlsuite to read it"
         )
     return data
+
+
+# What reads each format, for a file given to the wrong command.
+_READERS = {
+    CHECKPOINT_FORMAT: "give an agent's run folder or checkpoint (rlsuite fit --eval-only reads "
+    "fit runs)",
+    MODEL_FORMAT: "give a folder written by rlsuite fit (rlsuite eval reads agents' runs)",
+}
 
 
 def find_checkpoint(target: str | Path, prefer: Sequence[str] = ("best", "last")) -> Path:

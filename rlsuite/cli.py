@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NamedTuple
 
 from rlsuite import __version__, config
@@ -169,6 +170,20 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_device_argument(p, "where the networks train (default auto)", default=None)
     p.add_argument(
+        "--encoder",
+        metavar="RUN_DIR",
+        help="start from a pretrained image encoder (a `rlsuite pretrain` or `rlsuite fit` "
+        "run folder, or its encoder.pt) instead of a fresh CNN; an MLP of hidden_sizes follows "
+        "(ICM's phi takes one with --set curiosity_encoder=RUN_DIR)",
+    )
+    p.add_argument(
+        "--freeze-encoder",
+        action="store_true",
+        default=None,
+        help="keep the --encoder's weights fixed: its features are computed without gradients "
+        "(cheaper acting and learning)",
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -205,11 +220,6 @@ def add_curiosity_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="curiosity alone: learn nothing from the env's reward (extrinsic_coef=0)",
     )
-    g.add_argument(
-        "--encoder",
-        metavar="FILE",
-        help="a pretrained encoder (rlsuite.supervised) for ICM's phi or RND's target",
-    )
 
 
 def curiosity_settings(args: argparse.Namespace) -> list[str]:
@@ -218,7 +228,6 @@ def curiosity_settings(args: argparse.Namespace) -> list[str]:
         "curiosity": args.curiosity,
         "intrinsic_coef": args.intrinsic_coef,
         "extrinsic_coef": "0" if args.no_extrinsic else args.extrinsic_coef,
-        "curiosity_encoder": args.encoder,
     }
     return [f"{key}={value}" for key, value in pairs.items() if value is not None]
 
@@ -239,12 +248,13 @@ RESUME_CONFLICTS = {
     "eval_every": "--eval-every",
     "device": "--device",
     "demos": "--demos",
+    "encoder": "--encoder",
+    "freeze_encoder": "--freeze-encoder",
     "force": "--force",
     "curiosity": "--curiosity",
     "intrinsic_coef": "--intrinsic-coef",
     "extrinsic_coef": "--extrinsic-coef",
     "no_extrinsic": "--no-extrinsic",
-    "encoder": "--encoder",
 }
 
 
@@ -270,6 +280,8 @@ def run_train(args: argparse.Namespace) -> int:
             eval_every=args.eval_every,
             device=args.device,
             demos=args.demos,
+            encoder=args.encoder,
+            freeze_encoder=args.freeze_encoder,
             config_file=args.config,
             settings=[*curiosity_settings(args), *args.settings],
             env_kwargs=args.env_kwargs,
@@ -702,6 +714,217 @@ def run_plot(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------
+# rlsuite fit / models: supervised and self-supervised models (rlsuite/supervised/)
+# ------------------------------------------------------------------------------------------------
+
+
+def add_fit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "model", nargs="?", metavar="MODEL", help="a model to train; `rlsuite models` lists them"
+    )
+    p.add_argument(
+        "--data",
+        default="digits",
+        metavar="DATA",
+        help="digits (scikit-learn's handwritten digits), reverse or sort (synthetic sequences), "
+        "a .npz file (images, optional labels) or a folder of images (sub-folders: classes); "
+        "fixed 70/10/20%% train/val/test split (default: digits)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="passes over the training split (default: the model's)",
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="S", help="random seed of weights and batches (default 0)"
+    )
+    p.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="run folder (default: runs/fit__<model>__<data>__s<seed>__<YYYYmmdd-HHMMSS>)",
+    )
+    p.add_argument(
+        "--set",
+        dest="settings",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the model's Config (e.g. learning_rate=3e-4, channels=32,64) or of the "
+        "fit: torch_threads, label (the .npz array used as labels)",
+    )
+    add_device_argument(p, "where the model trains (default auto)", default=None)
+    p.add_argument(
+        "--eval-only",
+        metavar="RUN_DIR",
+        help="print the held-out test metrics of a fit run's best.pt instead of training",
+    )
+    p.add_argument("--json", action="store_true", help="with --eval-only: print one JSON object")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar over epochs (default: on when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="delete an existing run folder of the same name"
+    )
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from rlsuite.supervised import fit
+
+    if args.eval_only is not None:
+        if args.model is not None:
+            raise RlsuiteError("--eval-only reads the model from the run folder; drop MODEL")
+        result = fit.evaluate_checkpoint(args.eval_only)
+        print(json.dumps(result) if args.json else fit.describe_evaluation(result))
+        return 0
+    if args.model is None:
+        raise RlsuiteError("give a MODEL to train (`rlsuite models` lists them) or --eval-only")
+    if args.json:
+        raise RlsuiteError("--json goes with --eval-only")
+    fit_config = fit.resolve_fit_config(
+        args.model,
+        args.data,
+        epochs=args.epochs,
+        seed=args.seed,
+        device=args.device,
+        settings=config.parse_pairs(args.settings, "--set", parse_values=False),
+    )
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    result = fit.fit(fit_config, args.run_dir, force=args.force, progress=progress)
+    print(fit.describe_fit(result))
+    return result.exit_code
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from rlsuite.supervised.registry import list_models
+
+    rows = list_models()
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# rlsuite dataset / pretrain: game frames, and encoders pretrained on them (perception)
+# ------------------------------------------------------------------------------------------------
+
+
+def add_frames_arguments(p: argparse.ArgumentParser, default_frames: int) -> None:
+    p.add_argument("env_id", metavar="ENV_ID", help="an rlsuite game id (`rlsuite envs rlsuite/`)")
+    p.add_argument(
+        "--frames",
+        type=count,
+        default=default_frames,
+        metavar="N",
+        help=f"frames to collect (default {default_frames})",
+    )
+    p.add_argument(
+        "--policy",
+        default="random",
+        metavar="random|expert|RUN_DIR",
+        help="who plays: random actions, the game's scripted expert, or a trained agent's run "
+        "folder (default random)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of games and policy (default 0)"
+    )
+    add_env_kwargs_argument(p)
+
+
+def add_dataset_arguments(p: argparse.ArgumentParser) -> None:
+    add_frames_arguments(p, default_frames=10_000)
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.npz",
+        help="where to write the frames, their state labels (label_*) and trajectory indices",
+    )
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    from rlsuite.supervised.frames import POLICIES, collect_frames
+
+    config.check_env_id(args.env_id)
+    if not args.output.endswith(".npz"):
+        raise RlsuiteError(f"-o writes a .npz file, got {args.output!r}")
+    if args.policy not in POLICIES and not Path(args.policy).exists():
+        raise RlsuiteError(
+            f"--policy must be {', '.join(POLICIES)} or a run folder, not {args.policy!r}"
+        )
+    env_kwargs = config.parse_pairs(args.env_kwargs, "--env-kwargs")
+    data = collect_frames(
+        args.env_id, args.frames, args.policy, seed=args.seed, env_kwargs=env_kwargs
+    )
+    path = data.save(args.output)
+    episodes = len(set(data.episode.tolist()))
+    print(
+        f"{len(data)} frames {data.frames.shape[1:]} of {args.env_id} from {episodes} episodes "
+        f"({args.policy} policy) saved to {path}"
+    )
+    print(f"labels: {', '.join(f'label_{name}' for name in data.labels)}")
+    return 0
+
+
+def add_pretrain_arguments(p: argparse.ArgumentParser) -> None:
+    add_frames_arguments(p, default_frames=20_000)
+    p.add_argument(
+        "--method",
+        required=True,
+        metavar="METHOD",
+        help="ae (auto-encoder), dae (denoising), mae (masked modelling), simclr or byol",
+    )
+    p.add_argument("--epochs", type=int, metavar="N", help="passes over the frames (default 10)")
+    p.add_argument(
+        "--set",
+        dest="settings",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the method (e.g. learning_rate=3e-4, features=256, mask_ratio=0.6)",
+    )
+    p.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="run folder (default: runs/pretrain__<game>__<method>__s<seed>__<YYYYmmdd-HHMMSS>)",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar over epochs (default: on when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="delete an existing run folder of the same name"
+    )
+
+
+def run_pretrain(args: argparse.Namespace) -> int:
+    from rlsuite.supervised import pretrain
+
+    request = pretrain.resolve_pretrain(
+        args.env_id,
+        args.method,
+        frames=args.frames,
+        policy=args.policy,
+        seed=args.seed,
+        epochs=args.epochs,
+        env_kwargs=config.parse_pairs(args.env_kwargs, "--env-kwargs"),
+        settings=config.parse_pairs(args.settings, "--set", parse_values=False),
+    )
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    result, seconds = pretrain.pretrain(request, args.run_dir, force=args.force, progress=progress)
+    print(pretrain.describe(result, seconds, request))
+    return result.exit_code
+
+
+# ------------------------------------------------------------------------------------------------
 # The table of subcommands and main()
 # ------------------------------------------------------------------------------------------------
 
@@ -755,6 +978,22 @@ COMMANDS: dict[str, Command] = {
         "draw runs' curves (mean over seeds with a band) from their TensorBoard files; also CSV",
         add_plot_arguments,
         run_plot,
+    ),
+    "fit": Command(
+        "train a supervised or self-supervised model on data; writes a run folder",
+        add_fit_arguments,
+        run_fit,
+    ),
+    "models": Command("list the models of `rlsuite fit`", lambda p: None, run_models),
+    "dataset": Command(
+        "collect a game's pixel frames with state labels and trajectories into a .npz",
+        add_dataset_arguments,
+        run_dataset,
+    ),
+    "pretrain": Command(
+        "pretrain an image encoder self-supervised on a game's frames (for --encoder)",
+        add_pretrain_arguments,
+        run_pretrain,
     ),
 }
 

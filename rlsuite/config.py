@@ -239,6 +239,10 @@ class RunConfig(Settings):
     torch_threads: int = setting(1, POSITIVE_INT)  # torch.set_num_threads; small nets: one
     # Where the networks run: "auto" takes CUDA when torch sees a GPU (runs.resolve_device).
     device: str = setting("auto", choice(*DEVICES))
+    # A pretrained encoder (a `rlsuite pretrain` run folder or encoder.pt) as the agent's trunk,
+    # and whether its weights stay fixed (supervised/encoders.py).
+    encoder: str | None = setting(None, optional(TEXT))
+    freeze_encoder: bool = setting(False, FLAG)
     agent_config: dict[str, Any] = setting({}, MAPPING)  # the agent Config's fields
     # Which per-task hyperparameter entry was applied ("" when none): rlsuite/hyperparams/.
     hyperparams: str = setting("", TEXT)
@@ -269,6 +273,8 @@ RUN_SETTINGS = (
     "checkpoint_every",
     "torch_threads",
     "device",
+    "encoder",
+    "freeze_encoder",
 )
 # Moved from the agent configs to the run config (rlsuite 0.1's config.yaml has them there).
 _MOVED_TO_RUN = ("n_envs", "torch_threads")
@@ -300,6 +306,8 @@ def resolve_config(
     eval_every: int | None = None,
     device: str | None = None,
     demos: str | Path | None = None,
+    encoder: str | None = None,
+    freeze_encoder: bool | None = None,
     config_file: str | Path | None = None,
     settings: Sequence[str] = (),
     env_kwargs: Sequence[str] = (),
@@ -331,6 +339,8 @@ def resolve_config(
     # style, keyed by env id) are one more layer, before the config file's.
     options = {"steps": steps, "n_envs": n_envs, "seed": seed, "eval_every": eval_every}
     options["device"] = device
+    options["encoder"] = str(Path(encoder).resolve()) if encoder is not None else None
+    options["freeze_encoder"] = freeze_encoder
     cli_env_kwargs = parse_pairs(env_kwargs, "--env-kwargs")
     obs_mode = {**(file.get("env_kwargs") or {}), **cli_env_kwargs}.get("obs_mode")
     task = task_settings(cls.name, env_id, obs_mode) if per_task else None
@@ -354,6 +364,8 @@ def resolve_config(
     wrapper_paths = tuple(wrappers) if wrappers else tuple(file.get("wrappers", ()))
     for path in wrapper_paths:
         load_wrapper(path)  # fail now, not after the run folder exists
+    if coerce("freeze_encoder", run.get("freeze_encoder", False), FLAG) and not run.get("encoder"):
+        raise ConfigError("freeze_encoder needs an encoder: give --encoder RUN_DIR")
     config = RunConfig(
         env_id=env_id,
         agent=cls.name,

@@ -60,6 +60,7 @@ def load_agent(target: str | Path, device: str = "auto"):
 def _agent_from_saved(data: dict[str, Any], path: Path, device: str = "auto"):
     """The acting agent of a loaded checkpoint or Agent.save file (see `load_agent`)."""
     from rlsuite.agents import agent_class, make_config
+    from rlsuite.supervised.encoders import agent_encoder
 
     if data["format"] == CHECKPOINT_FORMAT:
         config = RunConfig.from_dict(data["config"])
@@ -71,12 +72,15 @@ def _agent_from_saved(data: dict[str, Any], path: Path, device: str = "auto"):
     observation_space = space_from_dict(spaces["observation"])
     action_space = space_from_dict(spaces["action"])
     with _global_random_state_kept():  # building an agent seeds python's and torch's
+        encoder = agent_encoder(None, state, observation_space)  # weights come with `state`
         agent = agent_class(name).for_spaces(
             observation_space,
             action_space,
             make_config(name, settings),
             seed=seed,
             device=resolve_device(device),
+            encoder=encoder,
+            freeze_encoder=bool(encoder is not None and state["encoder"]["frozen"]),
         )
         try:
             agent.load_state_dict(state)
@@ -124,7 +128,7 @@ def load_run(target: str | Path, num_envs: int = 1, device: str = "auto"):
     local = dataclasses.replace(config, vec=vec, device=device)
     envs = run_envs(local, num_envs)
     try:
-        agent = build_agent(local, envs)
+        agent = build_agent(local, envs, saved=checkpoint["agent"])
     except BaseException:
         envs.close()
         raise

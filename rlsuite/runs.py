@@ -215,7 +215,7 @@ def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = Fa
         config = dataclasses.replace(config, steps=steps)
     num_steps = int(checkpoint["num_steps"])
     # Events after the checkpoint (from a crash) are hidden by TensorBoard's purge_step.
-    session = _open_session(config, run_dir, purge_step=num_steps + 1)
+    session = _open_session(config, run_dir, num_steps + 1, saved=checkpoint["agent"])
     session.agent.load_state_dict(checkpoint["agent"])
     session.load_run_state(checkpoint["run_state"])
     _restore_envs(session, checkpoint.get("env_state"))
@@ -231,15 +231,18 @@ def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = Fa
     return _train_loop(session, progress)
 
 
-def _open_session(config: RunConfig, run_dir: Path, purge_step: int | None) -> _Session:
-    """Build the envs, the eval envs, the logger and the agent of `config`."""
+def _open_session(
+    config: RunConfig, run_dir: Path, purge_step: int | None, saved: dict[str, Any] | None = None
+) -> _Session:
+    """Build the envs, the eval envs, the logger and the agent of `config` (`saved`: the
+    agent state about to be loaded, see `build_agent`)."""
     envs = run_envs(config, config.n_envs)
     eval_envs = None
     try:
         if config.eval_every > 0:
             eval_envs = run_envs(config, min(config.n_envs, config.eval_episodes))
         logger = Logger(run_dir / "tb", purge_step=purge_step)
-        agent = build_agent(config, envs, logger)
+        agent = build_agent(config, envs, logger, saved)
     except BaseException:  # e.g. an action space the agent cannot handle: end vec=async workers
         for built in (envs, eval_envs):
             if built is not None:
@@ -255,16 +258,25 @@ def run_envs(config: RunConfig, num_envs: int) -> gym.vector.VectorEnv:
     )
 
 
-def build_agent(config: RunConfig, envs: gym.vector.VectorEnv, logger: Logger | None = None):
+def build_agent(
+    config: RunConfig,
+    envs: gym.vector.VectorEnv,
+    logger: Logger | None = None,
+    saved: dict[str, Any] | None = None,
+):
     """The config's agent on `envs`; an action space it cannot handle raises RlsuiteError.
 
     Also sets torch's thread count to the run's `torch_threads` (small nets are fastest on one).
+    `saved`: the agent's state from a checkpoint about to be loaded; a pretrained encoder is then
+    rebuilt from the spec saved in it (its weights come with the state), not read from its folder.
     """
     from rlsuite.agents import make_agent
+    from rlsuite.supervised.encoders import agent_encoder
 
     torch.set_num_threads(config.torch_threads)
     device = resolve_device(config.device)
     demos = load_run_demos(config, envs) if config.demos else None
+    encoder = agent_encoder(config.encoder, saved, envs.single_observation_space)
     try:
         return make_agent(
             config.agent,
@@ -274,6 +286,8 @@ def build_agent(config: RunConfig, envs: gym.vector.VectorEnv, logger: Logger | 
             logger=logger,
             device=device,
             demos=demos,
+            encoder=encoder,
+            freeze_encoder=config.freeze_encoder,
         )
     except ConfigError:  # a bad saved setting: its own message says which
         raise

@@ -80,11 +80,23 @@ def make_agent(
     logger: Logger | None = None,
     device: str = "cpu",
     demos: Demonstrations | None = None,
+    encoder: Any = None,
+    freeze_encoder: bool = False,
 ) -> Agent:
     """Build agent `name` on `envs` with its default Config updated by `overrides`; its networks
-    run on `device` ("cpu", "cuda", "cuda:1", ...). The imitation agents learn from `demos`."""
+    run on `device` ("cpu", "cuda", "cuda:1", ...). The imitation agents learn from `demos`.
+    `encoder`: a pretrained encoder module (``rlsuite.supervised.encoders.load_encoder``) in
+    place of a fresh trunk, trained further unless `freeze_encoder`."""
     config = make_config(name, overrides)
     cls = agent_class(name)
     if cls.uses_demos:
         return cls(envs, config, seed=seed, logger=logger, device=device, demos=demos)
-    return cls(envs, config, seed=seed, logger=logger, device=device)
+    return cls(
+        envs,
+        config,
+        seed=seed,
+        logger=logger,
+        device=device,
+        encoder=encoder,
+        freeze_encoder=freeze_encoder,
+    )

@@ -83,6 +83,8 @@ class Agent:
         seed: int = 0,
         logger: Logger | None = None,
         device: str | torch.device = "cpu",
+        encoder: torch.nn.Module | None = None,
+        freeze_encoder: bool = False,
     ) -> None:
         self.config = config if config is not None else self.Config()  # checked when built
         check_action_space(envs.single_action_space)
@@ -111,9 +113,22 @@ class Agent:
             log_std_init=c.log_std_init,
             # Curiosity's second value head, V_I (agents/curiosity.py)
             n_values=2 if self.curious else 1,
+            # A pretrained encoder (supervised/encoders.py) instead of a fresh trunk; frozen,
+            # its weights stay out of theta and the optimizer.
+            encoder=encoder,
+            freeze_encoder=freeze_encoder,
         ).to(self.device)  # before flattening: theta's slices must be where the weights live
-        self.parameter_names = [name for name, _ in self.policy.named_parameters()]
-        self.parameters = list(self.policy.parameters())
+        # What rebuilds this agent's encoder from a checkpoint (its weights are in "policy").
+        self.encoder_info = None
+        if encoder is not None:
+            self.encoder_info = {
+                "spec": encoder.spec,
+                "frozen": bool(freeze_encoder),
+                "source": str(getattr(encoder, "source", "")),
+            }
+        trained = [(n, p) for n, p in self.policy.named_parameters() if p.requires_grad]
+        self.parameter_names = [name for name, _ in trained]
+        self.parameters = [parameter for _, parameter in trained]
         # theta: all weights as one vector, theta.grad: the whole gradient (common/optim.py).
         self.theta = flatten_parameters(self.parameters)
         self.optimizer = self.make_optimizer()
@@ -326,13 +341,17 @@ class Agent:
         *,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        encoder: torch.nn.Module | None = None,
+        freeze_encoder: bool = False,
     ) -> Agent:
         """An agent that acts (``predict``) and saves, built from spaces alone: no env is made.
 
         What ``rlsuite.load`` returns. It cannot ``learn``: it has no env to collect from.
         """
         envs = SpacesOnlyEnv(observation_space, action_space)
-        return cls(envs, config, seed=seed, device=device)
+        return cls(
+            envs, config, seed=seed, device=device, encoder=encoder, freeze_encoder=freeze_encoder
+        )
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> Agent:
@@ -358,6 +377,7 @@ class Agent:
             "name": self.name,
             "config": dataclasses.asdict(self.config),
             "policy": self.policy.state_dict(),
+            "encoder": self.encoder_info,  # None, or the given encoder's spec (plain data)
             "optimizer": self.optimizer.state_dict(),
             "num_steps": self.num_steps,
             "num_updates": self.num_updates,

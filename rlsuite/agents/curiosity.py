@@ -151,8 +151,11 @@ def check_curiosity_settings(settings: CuriositySettings) -> None:
         return
     if settings.intrinsic_coef == 0:
         raise ConfigError("intrinsic_coef=0 turns curiosity off; drop --curiosity instead")
-    if settings.curiosity == "count" and settings.curiosity_encoder is not None:
-        raise ConfigError("curiosity=count counts states, it takes no curiosity_encoder")
+    if settings.curiosity != "icm" and settings.curiosity_encoder is not None:
+        raise ConfigError(
+            f"curiosity_encoder is ICM's phi; curiosity={settings.curiosity} takes none (count "
+            "counts states; RND's target is a fixed random network of normalised observations)"
+        )
 
 
 # ================================================================================================
@@ -497,19 +500,20 @@ class VisitCounter:
 
 
 def load_pretrained_encoder(path: str, obs_space: gym.Space, out_dim: int) -> nn.Module:
-    """A pretrained encoder (observation -> ``(B, out_dim)`` features) from ``rlsuite.supervised``.
+    """ICM's phi from a pretrained encoder (``rlsuite pretrain`` or a self-supervised
+    ``rlsuite fit`` run): observation -> ``(B, out_dim)`` features, a linear layer added when
+    the encoder's own width differs. It goes on learning through the inverse model."""
+    from rlsuite.supervised.encoders import load_encoder
 
-    The hook for the supervised models' issue: ``rlsuite.supervised.load_encoder(path,
-    obs_space, out_dim)`` is expected to return an ``nn.Module``. Until it exists the setting is
-    refused with one line.
-    """
-    try:
-        from rlsuite.supervised import load_encoder  # type: ignore[attr-defined]
-    except ImportError:
+    encoder = load_encoder(path)
+    if tuple(encoder.obs_shape) != tuple(obs_space.shape):
         raise ConfigError(
-            f"curiosity_encoder={path}: rlsuite.supervised provides no pretrained encoders yet"
-        ) from None
-    return load_encoder(path, obs_space, out_dim)
+            f"curiosity_encoder={path} takes observations of shape {tuple(encoder.obs_shape)}, "
+            f"the env gives {tuple(obs_space.shape)}"
+        )
+    if encoder.out_dim == out_dim:
+        return encoder
+    return nn.Sequential(encoder, layer_init(nn.Linear(encoder.out_dim, out_dim), gain=1.0))
 
 
 class Curiosity:

@@ -314,6 +314,8 @@ class ActorCriticNet(nn.Module):
         with_critic: bool = True,
         log_std_init: float = 0.0,
         n_values: int = 1,
+        encoder: nn.Module | None = None,
+        freeze_encoder: bool = False,
     ):
         super().__init__()
         check_action_space(action_space)
@@ -324,16 +326,29 @@ class ActorCriticNet(nn.Module):
             keep_freed_memory()
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
         if shared_trunk is None:  # the default: one trunk for images, two for vectors
-            shared_trunk = is_image_space(obs_space)
+            # A given (pretrained) encoder's features are a vector observation to what follows.
+            shared_trunk = is_image_space(obs_space) and encoder is None
         # A separate critic trunk keeps value-regression gradients out of the policy's features.
         two_trunks = with_critic and not shared_trunk
-        # An MLP holds both trunks as two copies of itself (copy 0 the actor's, copy 1 the
-        # critic's), computed together; a CNN critic gets its own encoder.
-        self.encoder = make_encoder(obs_space, hidden_sizes, activation, 1 + two_trunks)
         self.critic_encoder = None
-        if two_trunks and not isinstance(self.encoder, MLPEncoder):
-            self.critic_encoder = make_encoder(obs_space, hidden_sizes, activation)
-        features = self.encoder.out_dim
+        self.feature_trunk = None  # the MLP on a given encoder's features
+        self.frozen_encoder = encoder is not None and freeze_encoder
+        if encoder is not None:
+            # A given encoder (supervised/encoders.py: obs -> (B, out_dim)), pretrained, then
+            # an MLP of `hidden_sizes` per trunk, as SB3's features extractor + net_arch.
+            self.encoder = encoder
+            if freeze_encoder:  # no gradients, no optimizer state: its weights never change
+                encoder.requires_grad_(False)
+            feature_space = gym.spaces.Box(-np.inf, np.inf, (encoder.out_dim,), np.float32)
+            self.feature_trunk = MLPEncoder(feature_space, hidden_sizes, activation, 1 + two_trunks)
+            features = self.feature_trunk.out_dim
+        else:
+            # An MLP holds both trunks as two copies of itself (copy 0 the actor's, copy 1 the
+            # critic's), computed together; a CNN critic gets its own encoder.
+            self.encoder = make_encoder(obs_space, hidden_sizes, activation, 1 + two_trunks)
+            if two_trunks and not isinstance(self.encoder, MLPEncoder):
+                self.critic_encoder = make_encoder(obs_space, hidden_sizes, activation)
+            features = self.encoder.out_dim
         if self.discrete:
             self.policy_head = layer_init(nn.Linear(features, int(action_space.n)), gain=0.01)
         else:
@@ -356,6 +371,8 @@ class ActorCriticNet(nn.Module):
     # -- the pieces ---------------------------------------------------------------------------
     def features(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(policy features, value features); the same tensor when the trunk is shared."""
+        if self.feature_trunk is not None:
+            return self.trunk_features(self.encoded(obs))
         if isinstance(self.encoder, MLPEncoder):
             features = self.encoder(obs)  # (copies, B, out_dim)
             return features[0], features[-1]  # the critic's copy is the last (or the only) one
@@ -363,6 +380,19 @@ class ActorCriticNet(nn.Module):
         if self.critic_encoder is None:
             return policy_features, policy_features
         return policy_features, self.critic_encoder(obs)
+
+    def encoded(self, obs: torch.Tensor) -> torch.Tensor:
+        """A given encoder's features ``(B, out_dim)``; computed without gradients when it is
+        frozen (no graph is kept, so neither the forward's memory nor a backward is paid)."""
+        if not self.frozen_encoder:
+            return self.encoder(obs)
+        with torch.no_grad():
+            return self.encoder(obs)
+
+    def trunk_features(self, encoded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(policy features, value features) of a given encoder's features, through the MLP."""
+        features = self.feature_trunk(encoded)  # (copies, B, width)
+        return features[0], features[-1]
 
     def value_from(self, value_features: torch.Tensor) -> torch.Tensor:
         if self.value_head is None:
@@ -402,10 +432,21 @@ class ActorCriticNet(nn.Module):
         return log_prob, entropy
 
     def evaluate_actions(
-        self, obs: torch.Tensor, actions: torch.Tensor, entropy_grad: bool = True
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        entropy_grad: bool = True,
+        encoded: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(log pi(a|s), entropy, V(s)) with gradients, for the update."""
-        policy_features, value_features = self.features(obs)
+        """(log pi(a|s), entropy, V(s)) with gradients, for the update.
+
+        ``encoded=True``: ``obs`` already holds a frozen encoder's features (``encoded``),
+        computed once per rollout rather than once per epoch and minibatch.
+        """
+        if encoded:
+            policy_features, value_features = self.trunk_features(obs)
+        else:
+            policy_features, value_features = self.features(obs)
         log_prob, entropy = self.log_prob_entropy(policy_features, actions, entropy_grad)
         return log_prob, entropy, self.value_from(value_features)
 

@@ -1,0 +1,240 @@
+"""Perception: does a self-supervised encoder make an agent learn a pixel game sooner?
+
+Issue #11's perception acceptance. On KeyDoor-8x8 pixels, PPO with the shipped per-task settings
+(``rlsuite train rlsuite/KeyDoor-8x8-v0 --agent ppo --env-kwargs obs_mode=pixels``) learns its CNN
+from scratch; beside it the same PPO takes a frozen encoder pretrained self-supervised on the
+game's frames (``rlsuite pretrain ... --method M``, then ``--encoder RUN --freeze-encoder``). Both
+are evaluated every ``--every`` env steps (20 deterministic episodes on fixed seeds) and stop at
+the first success rate >= ``--target``. Reported per seed: env steps and seconds to the target;
+the pretrained side's seconds include the whole pretraining (collecting the frames, training the
+encoder, writing its run folder). Evaluation time is taken out of both clocks. Seconds are
+given twice: wall time, and this process's CPU time (one torch thread, so on a machine shared
+with other jobs the CPU time is what the run would take alone). The ratios are scratch /
+pretrained (> 1: the encoder helps).
+
+    python benchmarks/perception.py                          # seeds 0-2, ae, 0.95 (about an hour)
+    python benchmarks/perception.py --seeds 0 --method simclr
+    python benchmarks/perception.py --quick                  # 4096 steps: does it run?
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rlsuite.agents import evaluate
+from rlsuite.config import RunConfig, resolve_config
+from rlsuite.logger import Logger
+from rlsuite.runs import build_agent, run_envs
+from rlsuite.supervised import pretrain
+
+ENV_ID = "rlsuite/KeyDoor-8x8-v0"
+EVAL_SEED = 10_000  # evaluation envs are reset with EVAL_SEED + the training seed
+EVAL_EPISODES = 20
+
+
+# The pretrained side's network after the frozen convolutions: one shared ReLU layer of 256, as
+# the agents' CNN ends (its linear layer), so the two sides differ only in the frozen weights.
+ENCODER_SETTINGS = ["hidden_sizes=256", "activation=relu", "shared_trunk=true"]
+
+
+def run_config(seed: int, steps: int, encoder: str | None = None) -> RunConfig:
+    """What `rlsuite train ENV --agent ppo --env-kwargs obs_mode=pixels [--encoder E
+    --freeze-encoder --set ENCODER_SETTINGS]` resolves to: the shipped per-task settings."""
+    return resolve_config(
+        ENV_ID,
+        "ppo",
+        seed=seed,
+        steps=steps,
+        device="cpu",
+        env_kwargs=["obs_mode=pixels"],
+        encoder=encoder,
+        freeze_encoder=encoder is not None or None,
+        settings=ENCODER_SETTINGS if encoder is not None else (),
+    )
+
+
+def train_to_target(config: RunConfig, target: float, every: int) -> dict[str, Any]:
+    """Train until the success rate reaches `target` (or the budget ends); training seconds and
+    env steps at that point, evaluation time taken out."""
+    envs = run_envs(config, config.n_envs)
+    eval_envs = run_envs(config, 8)
+    with tempfile.TemporaryDirectory() as log_dir:
+        logger = Logger(log_dir)
+        agent = build_agent(config, envs, logger)
+        state = {"next": every, "eval": (0.0, 0.0), "reached": None, "success": 0.0}
+        start = clock()
+
+        def keep_training(agent) -> bool:
+            if agent.num_steps < state["next"]:
+                return True
+            state["next"] = (agent.num_steps // every + 1) * every
+            paused = clock()
+            result = evaluate(
+                agent, eval_envs, EVAL_EPISODES, deterministic=True, seed=EVAL_SEED + config.seed
+            )
+            state["success"] = result["success_rate"]
+            if result["success_rate"] >= target:
+                state["reached"] = (*since(start, state["eval"], paused), agent.num_steps)
+            now = clock()
+            state["eval"] = tuple(
+                e + n - p for e, n, p in zip(state["eval"], now, paused, strict=True)
+            )
+            return state["reached"] is None
+
+        agent.learn(config.steps, callback=keep_training)
+        seconds, cpu_seconds = since(start, state["eval"], clock())
+        logger.close()
+    envs.close()
+    eval_envs.close()
+    reached = state["reached"]
+    return {
+        "reached": reached is not None,
+        "seconds": reached[0] if reached else seconds,
+        "cpu_seconds": reached[1] if reached else cpu_seconds,
+        "steps": reached[2] if reached else agent.num_steps,
+        "last_success": state["success"],
+    }
+
+
+def clock() -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds): on a shared machine the CPU time is what
+    the run would take alone (one torch thread: CPU time is at most wall time)."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(start, excluded, now) -> tuple[float, float]:
+    """(wall, CPU) seconds from `start` to `now`, less the `excluded` (evaluation) time."""
+    return tuple(n - s - e for n, s, e in zip(now, start, excluded, strict=True))
+
+
+def pretrain_encoder(args: argparse.Namespace, seed: int, folder: Path) -> tuple[str, float, float]:
+    """`rlsuite pretrain ENV --method M --frames N --epochs E --seed S`: the run folder and the
+    wall seconds of the whole command's work."""
+    start = clock()
+    request = pretrain.resolve_pretrain(
+        ENV_ID,
+        args.method,
+        frames=args.frames,
+        policy=args.policy,
+        seed=seed,
+        epochs=args.epochs,
+        settings=dict(pair.split("=", 1) for pair in args.set),
+    )
+    run_dir = folder / f"pretrain_{args.method}_s{seed}"
+    result, _ = pretrain.pretrain(request, run_dir, force=True)
+    seconds, cpu_seconds = since(start, (0.0, 0.0), clock())
+    loss = result.best_val["loss"]
+    print(
+        f"  pretrained {args.method}: val loss {loss:.4f}, {seconds:.0f} s "
+        f"({cpu_seconds:.0f} CPU s)"
+    )
+    return str(run_dir), seconds, cpu_seconds
+
+
+def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> dict[str, Any]:
+    record: dict[str, Any] = {"seed": seed, "method": args.method, "target": args.target}
+    if not args.no_scratch:
+        scratch = train_to_target(run_config(seed, args.steps), args.target, args.every)
+        print(f"  scratch: {scratch}", flush=True)
+        record["scratch"] = scratch
+    encoder, pretrain_seconds, pretrain_cpu = pretrain_encoder(args, seed, folder)
+    frozen = train_to_target(run_config(seed, args.steps, encoder), args.target, args.every)
+    frozen["pretrain_seconds"] = pretrain_seconds
+    frozen["total_seconds"] = pretrain_seconds + frozen["seconds"]
+    frozen["pretrain_cpu_seconds"] = pretrain_cpu
+    frozen["total_cpu_seconds"] = pretrain_cpu + frozen["cpu_seconds"]
+    print(f"  frozen {args.method}: {frozen}", flush=True)
+    record["frozen"] = frozen
+    return record
+
+
+def table(records: list[dict[str, Any]]) -> str:
+    """Markdown: per seed, steps, wall seconds and CPU seconds to the target for both sides,
+    the pretrained side's seconds as pretraining + RL = total, and the ratios."""
+
+    def mark(side: dict[str, Any], text: str) -> str:
+        return text if side["reached"] else f">{text} (not reached)"
+
+    def total(side: dict[str, Any], prefix: str) -> str:
+        pre, rl = side[f"pretrain_{prefix}seconds"], side[f"{prefix}seconds"]
+        return mark(side, f"{pre:.0f} + {rl:.0f} = {pre + rl:.0f}")
+
+    lines = [
+        "| seed | scratch steps | pretrained steps | ratio | scratch wall s | pretrained wall s "
+        "(pretrain + RL) | ratio | scratch CPU s | pretrained CPU s (pretrain + RL) | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    ratios: dict[str, list[float]] = {"steps": [], "wall": [], "cpu": []}
+    for r in records:
+        scratch, frozen = r.get("scratch"), r["frozen"]
+        row = [str(r["seed"])]
+        if scratch is None:
+            row += ["-", mark(frozen, f"{frozen['steps']:,}"), "-", "-", total(frozen, ""), "-"]
+            row += ["-", total(frozen, "cpu_"), "-"]
+            lines.append("| " + " | ".join(row) + " |")
+            continue
+        steps = scratch["steps"] / frozen["steps"]
+        wall = scratch["seconds"] / frozen["total_seconds"]
+        cpu = scratch["cpu_seconds"] / frozen["total_cpu_seconds"]
+        for key, value in (("steps", steps), ("wall", wall), ("cpu", cpu)):
+            ratios[key].append(value)
+        row += [mark(scratch, f"{scratch['steps']:,}"), mark(frozen, f"{frozen['steps']:,}")]
+        row += [f"{steps:.2f}", mark(scratch, f"{scratch['seconds']:.0f}"), total(frozen, "")]
+        row += [f"{wall:.2f}", mark(scratch, f"{scratch['cpu_seconds']:.0f}")]
+        row += [total(frozen, "cpu_"), f"{cpu:.2f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    if ratios["steps"]:
+        medians = {key: statistics.median(values) for key, values in ratios.items()}
+        lines.append(
+            f"| median | | | {medians['steps']:.2f} | | | {medians['wall']:.2f} | | | "
+            f"{medians['cpu']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--method", default="ae", choices=("ae", "dae", "mae", "simclr", "byol"))
+    parser.add_argument("--frames", type=int, default=2000, help="pretraining frames")
+    parser.add_argument("--epochs", type=int, default=3, help="pretraining epochs")
+    parser.add_argument("--policy", default="random", help="who plays for the frames")
+    parser.add_argument("--set", nargs="*", default=[], help="pretraining settings key=value")
+    parser.add_argument("--target", type=float, default=0.95, help="success rate to reach")
+    parser.add_argument("--every", type=int, default=8192, help="evaluate every N env steps")
+    parser.add_argument("--steps", type=int, default=300_000, help="budget of each RL run")
+    parser.add_argument("--no-scratch", action="store_true", help="only the pretrained side")
+    parser.add_argument("--quick", action="store_true", help="tiny budgets: does it run?")
+    parser.add_argument("--out", help="append one JSON line per seed to this file")
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.every, args.frames, args.epochs = 4096, 2048, 200, 1
+    torch.set_num_threads(1)
+    records = []
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in args.seeds:
+            print(f"seed {seed}", flush=True)
+            record = run_seed(args, seed, Path(folder))
+            records.append(record)
+            if args.out:
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+    print(
+        f"\nPPO on {ENV_ID} pixels to success >= {args.target} ({EVAL_EPISODES} eval episodes "
+        f"every {args.every} steps): from scratch vs. a frozen {args.method} encoder "
+        f"({args.frames} {args.policy} frames, {args.epochs} epochs); ratio = scratch / "
+        "pretrained\n"
+    )
+    print(table(records))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""One interface for every encoder: an observation tensor in, a feature vector out, with its size.
+
+An *encoder* is an ``nn.Module`` with
+
+- ``obs_shape``: the shape of one observation, images channels-last ``(H, W, C)`` as the games
+  and Gymnasium give them;
+- ``out_dim``: the size of its features;
+- ``forward(obs)``: ``(B, *obs_shape)`` (uint8 or float, in the data's own units: 0..255 for
+  game frames, 0..16 for the digits) -> features ``(B, out_dim)``;
+- ``spec``: plain data (a dict of builtins) from which :func:`build_encoder` makes the same
+  architecture again, so that a saved encoder is weights + data, never code.
+
+The agents' nets (``--encoder RUN_DIR``), the self-supervised models (``selfsup.py``) and the
+linear probe all take any module that keeps this contract. Two architectures are built in:
+
+- ``game-cnn``: the agents' own CNN for game frames (``agents.common.nets.CNNEncoder``: one
+  convolution per 4x4 pixels, then neighbourhoods, then a linear layer), so an encoder
+  pretrained on frames and the CNN an agent learns from scratch are the same network;
+- ``conv``: a small padded CNN for small images (the 8x8 digits), convolutions with ReLU, then
+  a linear layer.
+
+A saved encoder file (``encoder.pt``, format ``rlsuite-encoder``) holds the spec and the weights
+and loads with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rlsuite.agents.common.nets import CNNEncoder, layer_init
+from rlsuite.checkpoints import save_checkpoint
+from rlsuite.errors import RlsuiteError, one_line
+
+ENCODER_FORMAT = "rlsuite-encoder"
+ENCODER_VERSION = 1
+ENCODER_FILE = "encoder.pt"  # in a pretraining or fit run folder
+KINDS = ("game-cnn", "game-cnn-map", "conv")
+
+
+class ConvEncoder(nn.Module):
+    """Padded 3x3 convolutions with ReLU (stride 1 or 2), flatten, linear, ReLU.
+
+    For small images such as the 8x8 digits, where the game CNN's 4x4-stride-4 first layer would
+    leave almost nothing: ``channels=(32, 64)``, ``strides=(1, 2)`` on 8x8 gives a 4x4x64 map.
+    """
+
+    def __init__(
+        self,
+        obs_shape: tuple[int, int, int],
+        out_dim: int = 128,
+        channels: tuple[int, ...] = (32, 64),
+        strides: tuple[int, ...] = (1, 2),
+        pixel_scale: float = 1 / 255,
+    ):
+        super().__init__()
+        height, width, in_channels = obs_shape
+        self.pixel_scale = pixel_scale
+        layers = []
+        for out_channels, stride in zip(channels, strides, strict=True):
+            layers.append(layer_init(nn.Conv2d(in_channels, out_channels, 3, stride, padding=1)))
+            in_channels = out_channels
+            height, width = (height - 1) // stride + 1, (width - 1) // stride + 1
+        self.convs = nn.ModuleList(layers)
+        self.linear = layer_init(nn.Linear(in_channels * height * width, out_dim))
+        self.out_dim = out_dim
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Images ``(B, H, W, C)`` in their own units -> features ``(B, out_dim)``."""
+        x = obs.float().permute(0, 3, 1, 2) * self.pixel_scale  # (B, C, H, W) in 0..1
+        for conv in self.convs:
+            x = F.relu(conv(x))  # (B, c, h, w)
+        return F.relu(self.linear(x.flatten(1)))  # (B, out_dim)
+
+
+class CellMapEncoder(CNNEncoder):
+    """The game CNN without its linear layer: the features are the convolutions' map, flattened
+    ``(B, h * w * 32)`` in (row, column, channel) order.
+
+    Where the agent's CNN ends in a linear layer that policy learning shapes, this encoder stops
+    at what the convolutions see in each neighbourhood of cells; frozen, it is the agent's eyes,
+    and the agent's own MLP (``hidden_sizes``) reads the map.
+    """
+
+    def __init__(self, obs_space: gym.Space):
+        super().__init__(obs_space, out_dim=1)
+        del self.linear  # the map is the output
+        height, width, _ = obs_space.shape
+        rows, cols = (_conv_out(_conv_out(side, 4, 4), 3, 2) for side in (height, width))
+        self.map_shape = (rows, cols, self.neighbour_conv.out_channels)
+        self.out_dim = rows * cols * self.neighbour_conv.out_channels
+
+    def forward_chw(self, pixels: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        cell = self.cell_conv
+        x = F.relu(F.conv2d(pixels, cell.weight * scale, cell.bias, stride=cell.stride))
+        x = F.relu(self.neighbour_conv(x))  # (B, 32, h, w)
+        return x.permute(0, 2, 3, 1).flatten(1)  # (B, h * w * 32)
+
+
+def _conv_out(size: int, kernel: int, stride: int) -> int:
+    return (size - kernel) // stride + 1
+
+
+def default_spec(obs_shape: tuple[int, ...], pixel_max: float = 255.0, out_dim: int = 0) -> dict:
+    """The built-in encoder for images of `obs_shape` (H, W, C) whose pixels go up to
+    `pixel_max`: for frames of 32 pixels or more (drawn in cells of 4 pixels or more) the game
+    CNN's convolutions, their map as the features (``out_dim=0``) or followed by a linear layer
+    of `out_dim`; else the small padded CNN (``out_dim=0``: 128 features).
+    """
+    if len(obs_shape) != 3:
+        raise RlsuiteError(
+            f"encoders take images of shape (H, W, C), not observations of shape {obs_shape}"
+        )
+    height, width, _ = obs_shape
+    if height >= 32 and width >= 32:  # game frames: the convolutions' map, or a linear layer
+        if out_dim == 0:
+            return {"kind": "game-cnn-map", "obs_shape": list(obs_shape)}
+        return {"kind": "game-cnn", "obs_shape": list(obs_shape), "out_dim": out_dim}
+    return {
+        "kind": "conv",
+        "obs_shape": list(obs_shape),
+        "out_dim": out_dim or 128,
+        "channels": [32, 64],
+        "strides": [1, 2],
+        "pixel_scale": 1.0 / pixel_max,
+    }
+
+
+def build_encoder(spec: dict[str, Any]) -> nn.Module:
+    """The encoder a spec describes, freshly initialised (from the current torch seed)."""
+    kind = spec.get("kind")
+    obs_shape = tuple(int(n) for n in spec["obs_shape"])
+    if kind == "game-cnn":
+        space = gym.spaces.Box(0, 255, obs_shape, dtype=np.uint8)
+        encoder = CNNEncoder(space, out_dim=int(spec["out_dim"]))
+    elif kind == "game-cnn-map":
+        encoder = CellMapEncoder(gym.spaces.Box(0, 255, obs_shape, dtype=np.uint8))
+    elif kind == "conv":
+        encoder = ConvEncoder(
+            obs_shape,
+            int(spec["out_dim"]),
+            tuple(spec["channels"]),
+            tuple(spec["strides"]),
+            float(spec["pixel_scale"]),
+        )
+    else:
+        raise RlsuiteError(f"unknown encoder kind {kind!r}; kinds: {', '.join(KINDS)}")
+    encoder.obs_shape = obs_shape
+    encoder.spec = {**spec, "obs_shape": list(obs_shape)}
+    return encoder
+
+
+def save_encoder(encoder: nn.Module, path: str | Path, source: dict[str, Any]) -> Path:
+    """Write ``encoder.pt``: spec, weights and where they came from (method, data, run)."""
+    path = Path(path)
+    state = {name: tensor.detach().cpu() for name, tensor in encoder.state_dict().items()}
+    payload = {
+        "format": ENCODER_FORMAT,
+        "format_version": ENCODER_VERSION,
+        "spec": encoder.spec,
+        "state": state,
+        "source": source,
+    }
+    save_checkpoint(payload, path)
+    return path
+
+
+def encoder_file(target: str | Path) -> Path | None:
+    """The ``encoder.pt`` of `target` (a run folder, or the file itself); None when `target` is
+    another run folder or checkpoint (an ``rlsuite fit`` run, see `load_encoder`)."""
+    target = Path(target)
+    if not target.exists():
+        raise RlsuiteError(f"no such encoder run folder or file: {target}")
+    if target.is_dir():
+        target = target / ENCODER_FILE
+        return target if target.is_file() else None
+    # A file: an encoder file, whatever its name, or a fit run's checkpoint.
+    return None if target.parent.name == "checkpoints" else target
+
+
+def read_encoder(path: str | Path) -> dict[str, Any]:
+    """A saved encoder file: ``{"spec", "state", "source"}``."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise RlsuiteError(f"cannot read encoder {path}: {one_line(exc).split('. ')[0]}") from None
+    if not isinstance(data, dict) or data.get("format") != ENCODER_FORMAT:
+        raise RlsuiteError(f"{path} is not an rlsuite encoder file")
+    if data.get("format_version", 0) > ENCODER_VERSION:
+        raise RlsuiteError(f"{path} was written by a newer rlsuite; upgrade rlsuite to read it")
+    return data
+
+
+def load_encoder(target: str | Path) -> nn.Module:
+    """The pretrained encoder, with its weights, of `target`: a ``rlsuite pretrain`` run folder
+    or its ``encoder.pt``, or an ``rlsuite fit`` run (folder or checkpoint) of a
+    self-supervised model (ae, dae, mae, simclr, byol)."""
+    path = encoder_file(target)
+    if path is None:
+        return _fit_run_encoder(Path(target))
+    data = read_encoder(path)
+    encoder = build_encoder(data["spec"])
+    encoder.load_state_dict(data["state"])
+    encoder.source = str(path)
+    return encoder
+
+
+def _fit_run_encoder(target: Path) -> nn.Module:
+    """The encoder of a fit run's model (best.pt, else last.pt)."""
+    from rlsuite.supervised.fit import load_model
+
+    model = load_model(target)
+    encoder = getattr(model, "encoder", None)
+    if not isinstance(encoder, nn.Module) or not hasattr(encoder, "spec"):
+        raise RlsuiteError(
+            f"{target} holds a {model.name} model, which is not an encoder; give a run of "
+            "ae, dae, mae, simclr or byol (`rlsuite pretrain` or `rlsuite fit`)"
+        )
+    encoder.source = str(target)
+    return encoder.cpu().train()
+
+
+def check_fits(encoder: nn.Module, obs_space: gym.Space) -> None:
+    """Raise RlsuiteError unless the encoder takes observations of `obs_space`'s shape."""
+    shape = tuple(getattr(obs_space, "shape", None) or ())
+    if tuple(encoder.obs_shape) != shape:
+        raise RlsuiteError(
+            f"the encoder takes observations of shape {tuple(encoder.obs_shape)}, the env gives "
+            f"{shape}; pretrain on this env's observations (same obs_mode and frame_stack)"
+        )
+
+
+@torch.no_grad()
+def encode(encoder: nn.Module, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Features ``(N, out_dim)`` of a numpy array of observations, in batches, no gradients."""
+    was_training = encoder.training
+    encoder.eval()
+    parts = [
+        encoder(torch.as_tensor(images[start : start + batch_size])).numpy()
+        for start in range(0, len(images), batch_size)
+    ]
+    encoder.train(was_training)
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.out_dim), np.float32)
+
+
+def agent_encoder(
+    path: str | None, saved: dict[str, Any] | None, obs_space: gym.Space
+) -> nn.Module | None:
+    """The pretrained encoder an agent is built with, or None for the agent's own trunk.
+
+    From `saved` (an agent's state about to be loaded: checkpoint, ``Agent.save`` file) when it
+    holds one: the architecture is rebuilt from the saved spec and the weights come with the
+    state, so eval, watch, resume and ``rlsuite.load`` never need the encoder's folder. Else
+    from `path` (``--encoder RUN_DIR``), with its pretrained weights.
+    """
+    info = (saved or {}).get("encoder")
+    if info:
+        encoder = build_encoder(info["spec"])
+        encoder.source = info.get("source", "")
+    elif path:
+        encoder = load_encoder(path)
+    else:
+        return None
+    check_fits(encoder, obs_space)
+    return encoder
+
+
+def linear_probe(
+    encoder: nn.Module,
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+) -> float:
+    """Test accuracy of a linear classifier on the frozen encoder's features.
+
+    The standard yardstick of self-supervised features (SimCLR sec. 4, BYOL sec. 4.1): only a
+    logistic regression (multinomial, L2, features standardised on the training split) is fitted;
+    the encoder is not touched. Images are (N, H, W, C) in 0..255, as the encoder takes them.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    classifier.fit(encode(encoder, train_images), train_labels)
+    return float(classifier.score(encode(encoder, test_images), test_labels))

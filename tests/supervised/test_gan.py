@@ -1,0 +1,91 @@
+"""GANs: both variants learn to imitate one small batch; the gradient penalty and the Frechet
+distance match their formulas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rlsuite.supervised.data import Batch, load_dataset
+from rlsuite.supervised.fid import feature_statistics, frechet_distance
+from rlsuite.supervised.gan import DCGAN, WGANGP, gradient_penalty
+
+FAST = dict(batch_size=32, width=32, latent_size=16, learning_rate=2e-3)
+
+
+@pytest.fixture(scope="module")
+def zeros():
+    """32 handwritten zeros: one small batch of one class."""
+    data = load_dataset("digits")
+    return data, Batch(data.train.x[data.train.y == 0][:32], data.train.y[data.train.y == 0][:32])
+
+
+def nearest_distance(model, images: torch.Tensor) -> float:
+    """Mean distance from 64 samples to their nearest image of the batch."""
+    samples = model.sample(64)
+    return torch.cdist(samples.flatten(1), images.flatten(1)).min(1).values.mean().item()
+
+
+@pytest.mark.parametrize("cls, steps", [(DCGAN, 100), (WGANGP, 200)])
+def test_each_gan_learns_to_imitate_one_small_batch(zeros, cls, steps):
+    data, batch = zeros
+    model = cls(cls.Config(**FAST), data.spec, seed=0)
+    before = nearest_distance(model, batch.x)
+    for _ in range(steps):
+        metrics = model.train_step(batch)
+    assert nearest_distance(model, batch.x) < 0.5 * before
+    assert "generator_loss" in metrics or cls is WGANGP  # n_critic=5: not every step
+
+
+def test_a_conditional_gan_generates_the_class_it_is_given(zeros):
+    data, _ = zeros
+    model = DCGAN(DCGAN.Config(**FAST, conditional=True), data.spec, seed=0)
+    labels = torch.tensor([0, 1, 2, 3])
+    assert model.sample(4, labels).shape == (4, 1, 8, 8)
+    # The class enters the generator: the same noise with another label gives another image.
+    torch.manual_seed(0)
+    z = torch.randn(4, 16)
+    model.generator_net.eval()
+    assert not torch.allclose(model.generator_net(z, labels), model.generator_net(z, labels + 1))
+
+
+class LinearCritic(nn.Module):
+    def __init__(self, norm: float) -> None:
+        super().__init__()
+        self.w = torch.full((64,), norm / 8.0)  # ||w|| = norm
+
+    def forward(self, x, labels=None):
+        return x.flatten(1) @ self.w
+
+
+@pytest.mark.parametrize("norm, penalty", [(1.0, 0.0), (3.0, 4.0)])
+def test_the_gradient_penalty_is_the_squared_distance_of_the_gradient_norm_from_one(norm, penalty):
+    real, fake = torch.rand(16, 1, 8, 8), torch.rand(16, 1, 8, 8)
+    value = gradient_penalty(LinearCritic(norm), real, fake, None, torch.Generator())
+    assert value.item() == pytest.approx(penalty, abs=1e-5)
+
+
+def test_the_frechet_distance_of_gaussians_is_the_closed_form():
+    # 1-D: (mu1 - mu2)^2 + (sigma1 - sigma2)^2
+    assert frechet_distance(
+        np.array([1.0]), np.array([[4.0]]), np.array([3.0]), np.array([[1.0]])
+    ) == pytest.approx(4.0 + 1.0)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(4000, 3)), rng.normal(size=(4000, 3))
+    same = frechet_distance(*feature_statistics(a), *feature_statistics(b))
+    shifted = frechet_distance(*feature_statistics(a), *feature_statistics(b + 1.0))
+    assert same < 0.02 and shifted == pytest.approx(3.0, rel=0.05)
+
+
+@pytest.mark.parametrize("shape", [(3, 64, 64), (3, 84, 84), (1, 7, 7)])
+def test_both_gans_generate_game_frames_of_any_size(shape):
+    from rlsuite.supervised.data import DataSpec
+
+    spec = DataSpec("frames", "images", shape, num_classes=2, class_names=("a", "b"))
+    for cls in (DCGAN, WGANGP):
+        model = cls(cls.Config(width=16, conditional=True), spec, seed=0)
+        samples = model.sample(2, torch.tensor([0, 1]))
+        assert samples.shape == (2, *shape) and 0 <= samples.min() and samples.max() <= 1
+        assert model.discriminator(samples, torch.tensor([0, 1])).shape == (2,)

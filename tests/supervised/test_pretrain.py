@@ -1,0 +1,74 @@
+"""`rlsuite pretrain` and `rlsuite fit` of self-supervised models, then an agent that uses them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import rlsuite
+from rlsuite.cli import main
+from rlsuite.supervised.encoders import load_encoder
+from rlsuite.supervised.frames import load_frames
+
+GAME = "rlsuite/KeyDoor-5x5-v0"
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("pretrain") / "run"
+    args = ["pretrain", GAME, "--method", "ae", "--frames", "64", "--epochs", "2"]
+    assert main([*args, "--run-dir", str(run), "--set", "batch_size=16"]) == 0
+    return run
+
+
+def test_pretrain_writes_an_encoder_for_the_agents_observations(pretrained):
+    encoder = load_encoder(pretrained)
+    # KeyDoor's per-task pixel settings stack 2 frames: the encoder takes what the agent sees.
+    assert tuple(encoder.obs_shape) == (64, 64, 6)
+    frames = load_frames(pretrained / "frames.npz")
+    assert len(frames) == 64 and frames.frames.shape[1:] == (64, 64, 6)
+    events = EventAccumulator(str(pretrained / "tb")).Reload()
+    assert len(events.Scalars("supervised/train_loss")) == 2
+    assert len(events.Scalars("supervised/val_loss")) == 2
+    assert "supervised/ae_reconstructions" in events.Tags()["images"]
+
+
+def test_an_agent_trains_on_the_pretrained_encoder_and_keeps_it_frozen(pretrained, tmp_path):
+    run = tmp_path / "agent"
+    args = ["train", GAME, "--env-kwargs", "obs_mode=pixels", "--steps", "256"]
+    args += ["--set", "n_steps=32", "--encoder", str(pretrained), "--freeze-encoder"]
+    assert main([*args, "--run-dir", str(run), "--eval-every", "0"]) == 0
+    agent = rlsuite.load(run)
+    pretrained_weights = load_encoder(pretrained).state_dict()
+    for name, value in agent.policy.encoder.state_dict().items():
+        assert torch.equal(value, pretrained_weights[name])
+
+
+def test_fit_trains_a_self_supervised_model_on_a_frames_file_and_it_serves_as_encoder(tmp_path):
+    frames = tmp_path / "frames.npz"
+    assert main(["dataset", GAME, "--frames", "64", "-o", str(frames)]) == 0
+    run = tmp_path / "simclr"
+    args = ["fit", "simclr", "--data", str(frames), "--epochs", "1", "--run-dir", str(run)]
+    assert main([*args, "--set", "batch_size=16"]) == 0
+    encoder = load_encoder(run)  # a fit run of a self-supervised model is an encoder too
+    assert tuple(encoder.obs_shape) == (64, 64, 3)
+    summary = json.loads((run / "summary.json").read_text())
+    assert np.isfinite(summary["test"]["loss"])
+
+
+def test_pretrain_mistakes_are_one_line_and_leave_no_folder(tmp_path, capsys):
+    run = tmp_path / "run"
+    base = ["pretrain", GAME, "--run-dir", str(run), "--frames", "64"]
+    assert main([*base, "--method", "vae"]) == 2
+    assert "unknown method 'vae'" in capsys.readouterr().err
+    assert main([*base, "--method", "ae", "--set", "mask_ratio=2"]) == 2
+    assert "mask_ratio must be" in capsys.readouterr().err
+    assert main([*base, "--method", "ae", "--set", "colour=red"]) == 2
+    assert "unknown setting 'colour'" in capsys.readouterr().err
+    assert main([*base, "--method", "ae", "--policy", "nobody"]) == 2
+    assert "--policy must be" in capsys.readouterr().err
+    assert not run.exists()
