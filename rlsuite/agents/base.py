@@ -349,6 +349,8 @@ class Agent:
         What ``rlsuite.load`` returns. It cannot ``learn``: it has no env to collect from.
         """
         envs = SpacesOnlyEnv(observation_space, action_space)
+        if cls.uses_demos:  # the imitation agents build their own nets (no pretrained encoder)
+            return cls(envs, config, seed=seed, device=device)
         return cls(
             envs, config, seed=seed, device=device, encoder=encoder, freeze_encoder=freeze_encoder
         )
