@@ -72,3 +72,23 @@ def test_pretrain_mistakes_are_one_line_and_leave_no_folder(tmp_path, capsys):
     assert main([*base, "--method", "ae", "--policy", "nobody"]) == 2
     assert "--policy must be" in capsys.readouterr().err
     assert not run.exists()
+
+
+def test_icm_starts_its_phi_from_the_pretrained_encoder(pretrained, tmp_path):
+    # `--set curiosity_encoder=RUN`: ICM's phi is the pretrained encoder (then learns on).
+    run = tmp_path / "curious"
+    args = ["train", GAME, "--env-kwargs", "obs_mode=pixels", "--steps", "256"]
+    args += ["--agent", "ppo", "--curiosity", "icm", "--set", "n_steps=32"]
+    args += [f"curiosity_encoder={pretrained}"]
+    assert main([*args, "--run-dir", str(run), "--eval-every", "0"]) == 0
+    phi = rlsuite.load(run).curiosity.module.phi
+    pretrained_encoder = load_encoder(pretrained)
+    inner = phi[0] if isinstance(phi, torch.nn.Sequential) else phi  # + a linear to its width
+    assert type(inner) is type(pretrained_encoder)
+    assert inner.spec == pretrained_encoder.spec  # the same architecture, rebuilt from the run
+
+
+def test_curiosity_encoder_is_refused_for_rnd(pretrained, capsys):
+    args = ["train", GAME, "--env-kwargs", "obs_mode=pixels", "--curiosity", "rnd"]
+    assert main([*args, "--set", f"curiosity_encoder={pretrained}"]) == 2
+    assert "curiosity_encoder is ICM's phi" in capsys.readouterr().err
