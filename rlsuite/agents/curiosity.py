@@ -125,7 +125,7 @@ class CuriositySettings(Settings):
     rnd_warmup_steps: int = setting(32, NON_NEGATIVE_INT)
     # count: states are rounded to multiples of this (in the observation's units) before hashing
     count_resolution: float = setting(0.01, POSITIVE)
-    # A pretrained encoder file (from rlsuite.supervised) for ICM's phi or RND's target
+    # A pretrained encoder (an `rlsuite pretrain` run or its encoder.pt) as ICM's phi
     curiosity_encoder: str | None = setting(None, optional(TEXT))
 
     def __post_init__(self) -> None:
@@ -327,13 +327,11 @@ class ICM(nn.Module):
 class RND(nn.Module):
     """Burda et al.'s Random Network Distillation: a fixed random target, a trained predictor."""
 
-    def __init__(
-        self, obs_space: gym.Space, settings: CuriositySettings, encoder: nn.Module | None = None
-    ) -> None:
+    def __init__(self, obs_space: gym.Space, settings: CuriositySettings) -> None:
         super().__init__()
         features, hidden = settings.curiosity_features, settings.curiosity_hidden_sizes
         # The target is never trained: its random features are what the predictor must learn.
-        self.target = encoder or make_curiosity_encoder(obs_space, hidden, features)
+        self.target = make_curiosity_encoder(obs_space, hidden, features)
         self.target.requires_grad_(False)
         # The predictor is a little deeper than the target (as in the paper), so that it can
         # match it where it has seen data.
@@ -536,7 +534,7 @@ class Curiosity:
         if self.kind == "icm":
             self.module = ICM(obs_space, action_space, c, encoder)
         elif self.kind == "rnd":
-            self.module = RND(obs_space, c, encoder)
+            self.module = RND(obs_space, c)
         else:
             self.counter = StateCounter(obs_space.shape, c.count_resolution)
         self.optimizer = None
