@@ -253,24 +253,6 @@ class DemoRecorder:
             self._episodes.append(episode)
 
     @property
-    def next_observations(self) -> np.ndarray:
-        """(N, *obs_shape) the observation each action led to: the next step's observation, or
-        the episode's final observation after its last step."""
-        following = np.empty_like(self.observations)
-        following[:-1] = self.observations[1:]
-        ends = np.append(self.episode_starts[1:], len(self.actions)) - 1
-        following[ends] = self.final_observations
-        return following
-
-    @property
-    def dones(self) -> np.ndarray:
-        """(N,) bool: the step ended its episode inside the game (no future after it)."""
-        done = np.zeros(len(self.actions), dtype=bool)
-        ends = np.append(self.episode_starts[1:], len(self.actions)) - 1
-        done[ends] = self.terminated
-        return done
-
-    @property
     def n_episodes(self) -> int:
         return len(self._episodes)
 
