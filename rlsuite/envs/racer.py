@@ -4,7 +4,8 @@
 A top-down road of `n_lanes` lanes (default 5) scrolls downward as your red car drives up it.
 Slower blue traffic cars appear ahead; they never change lanes, and a car that catches up with the
 car (or you) in front of it slows to that car's speed. Reach the finish line 1500 px up the road
-without touching any car. Driving fast and changing lanes to overtake is the way to finish in time;
+without touching any car, within ``time_limit`` steps (1000: an average of 1.5 px per step, faster
+than most traffic). Driving fast and changing lanes to overtake is the way to finish in time;
 the scripted expert (``Racer.expert_actions``) does exactly that and never crashes. The game is
 mainly here for learning from demonstrations (behavior cloning, GAIL, AIRL).
 
@@ -14,11 +15,12 @@ mainly here for learning from demonstrations (behavior cloning, GAIL, AIRL).
 px per step. Traffic drives at 1.25 to 2.0 px per step.
 
 ## Observation
-- `obs_mode="symbolic"`: `Box(-1, 1, (3 + 4 * n_lanes,), float32)`: own lane / (n_lanes - 1),
-  own speed step / 4, distance / finish; then for every lane (left to right) the nearest car ahead
+- `obs_mode="symbolic"`: `Box(-1, 1, (4 + 4 * n_lanes,), float32)`: own lane / (n_lanes - 1),
+  own speed step / 4, distance / finish, time left / time_limit; then for every lane (left to right) the nearest car ahead
   (distance / 56, 1 = none in sight; its speed minus yours / 2, 0 = none) and behind (same).
 - `obs_mode="pixels"`: `Box(0, 255, (64, 64, 3), uint8)`: the road around your car, with a yellow
-  speed bar in the left verge and a green progress bar in the right verge. A traffic car's
+  speed bar at the bottom of the left verge, a grey time-left bar above it, and a green progress
+  bar in the right verge. A traffic car's
   windscreen shows its speed, from dark grey (1 px per step) to white (2 px per step) in 16
   shades, so a picture holds what the rules need to move the traffic.
 
@@ -28,19 +30,23 @@ px per step. Traffic drives at 1.25 to 2.0 px per step.
 - `reward_mode="shaped"`: the task reward, plus potential-based shaping
   `gamma * Phi(s') - Phi(s)` (`Phi(terminal) = 0`) with `Phi = scale * (share of the road
   driven)`, so progress pays as it happens and a crash forfeits it, and
-  `scale = 0.5 / (gamma + (1 - gamma) * 1000)` (see `rlsuite.envs.shaping`: every finish within
-  the 1000-step time limit then beats every crash and every drive that never finishes, by at least
+  `scale = 0.5 / (gamma + (1 - gamma) * time_limit)` (see `rlsuite.envs.shaping`: every finish
+  within the time limit then beats every crash and every drive that runs out of time, by at least
   0.5), plus an event bonus of 0.5 / 1500 per px driven (0.5 for the whole road: a signal the
-  critic cannot cancel, see `rlsuite.envs.shaping`). A drive that crashes or never finishes covers
+  critic cannot cancel, see `rlsuite.envs.shaping`). A drive that crashes or runs out of time covers
   less road than one that finishes, so its bonus is smaller too.
 
 ## Termination
-Terminated on a crash (failure) or on reaching the finish (success, `info["is_success"]`).
-Truncated at `max_episode_steps` = 1000 (crawling at the lowest speed does not reach the finish).
+Terminated on a crash or when the time runs out (failures), or on reaching the finish (success,
+`info["is_success"]`). Running out of time is one of the game's rules, not a cut by a wrapper: the
+time left is observed, so an agent can learn to hurry, and it must not bootstrap past the end (a
+time limit it could not see would be a truncation, and nothing would make it drive faster). The
+registered `max_episode_steps` (1100) lies beyond `time_limit`, so it never cuts a drive short.
 
 ## Registered ids
-`rlsuite/Racer-v0`: 5 lanes, normal traffic. Options: `n_lanes` in (3, 4, 5), `traffic` in
-("light", "normal", "heavy").
+`rlsuite/Racer-v0`: 5 lanes, normal traffic, 1000 steps. Options: `n_lanes` in (3, 4, 5), `traffic`
+in ("light", "normal", "heavy"), `time_limit` (an integer from 100 to 10000 steps; the scripted
+expert takes 590 steps on average, rarely more than 930).
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ NEAR_MISS = 4.0  # bumper-to-bumper px that count as a near miss
 SPAWN_DY, SPAWN_ZONE = 56.0, 20.0  # new cars appear just above the screen, one lane-slot apart
 DESPAWN_AHEAD, DESPAWN_BEHIND = 72.0, -24.0  # cars this far away leave the game
 VIEW = 56.0  # how far ahead/behind the symbolic observation sees
-SLOWEST_FINISH = 1000  # steps: the registered time limit, within which the expert always finishes
+TIME_BAR_ROWS = 28  # px of the left verge's top that show the time left
 SPEED_SHADES = 16  # windscreen shades of traffic speeds, SPEEDS[0] (darkest) to TRAFFIC_SPEED[1]
 EGO_TOP = 44  # screen row of our car's front: 44 px of road ahead in view, 10 behind
 
@@ -84,12 +90,15 @@ class Racer(Game):
     event_bonus: ClassVar[dict[str, float]] = {"driven": 0.5 / FINISH}
     render_fps: ClassVar[int] = 15
 
-    def __init__(self, n_lanes: int = 5, traffic: str = "normal") -> None:
+    def __init__(self, n_lanes: int = 5, traffic: str = "normal", time_limit: int = 1000) -> None:
         if n_lanes not in (3, 4, 5):
             raise ValueError(f"n_lanes must be one of 3, 4, 5 (the road is 64 px), got {n_lanes!r}")
         if traffic not in SPAWN_PROB:
             raise ValueError(f"unknown traffic {traffic!r}; valid values: {', '.join(SPAWN_PROB)}")
+        if not isinstance(time_limit, int) or not 100 <= time_limit <= 10000:
+            raise ValueError(f"time_limit must be an integer from 100 to 10000, got {time_limit!r}")
         self.n_lanes = n_lanes
+        self.time_limit = time_limit
         self.spawn_prob = SPAWN_PROB[traffic]
         self.road_left = (self.frame_size - n_lanes * LANE_W) // 2
         self._backgrounds = self._backgrounds_table()
@@ -99,7 +108,7 @@ class Racer(Game):
 
     # ---------------------------------------------------------------------------------- state
     def symbolic_space(self) -> spaces.Box:
-        return spaces.Box(-1.0, 1.0, (3 + 4 * self.n_lanes,), dtype=np.float32)
+        return spaces.Box(-1.0, 1.0, (4 + 4 * self.n_lanes,), dtype=np.float32)
 
     def new_state(self, n: int) -> State:
         return {
@@ -160,6 +169,7 @@ class Racer(Game):
         self._spawn(state, u_spawn, u_lane, u_speed)
 
         finished = (state["distance"] >= FINISH) & ~crashed
+        out_of_time = ~finished & (state["t"] >= self.time_limit)  # a rule: the time left is seen
         state["crashed"] = crashed
         events = {
             "driven": v.astype(np.float64),  # px of road covered this step
@@ -167,7 +177,8 @@ class Racer(Game):
             "near_miss": (near * ~crashed).astype(np.float64),
             "crash": crashed.astype(np.float64),
         }
-        return Transition(finished.astype(np.float64), crashed | finished, finished, events)
+        terminated = crashed | finished | out_of_time
+        return Transition(finished.astype(np.float64), terminated, finished, events)
 
     def _follow(self, state: State, moved: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Clamp moved cars behind their leaders (the next car or our car ahead in their lane)."""
@@ -214,7 +225,7 @@ class Racer(Game):
         state["car_speed"][games, slot] = np.interp(u_speed[games], (0, 1), TRAFFIC_SPEED)
 
     def shaping_horizon(self) -> int:
-        return SLOWEST_FINISH
+        return self.time_limit  # no drive, finished or not, lasts longer
 
     def progress(self, state: State) -> np.ndarray:
         return np.minimum(state["distance"] / FINISH, 1.0)
@@ -251,11 +262,16 @@ class Racer(Game):
             state["lane"] / (self.n_lanes - 1),
             state["speed_step"] / (len(SPEEDS) - 1),
             np.minimum(state["distance"] / FINISH, 1.0),
+            self._time_left(state),
         ]
         obs = np.concatenate(
             [np.stack(own, axis=1), np.stack(per_lane, axis=2).reshape(len(v), -1)], 1
         )
         return obs.astype(np.float32)
+
+    def _time_left(self, state: State) -> np.ndarray:
+        """The share of the time limit still to go, 1 at the start and 0 when time is up."""
+        return np.maximum(self.time_limit - state["t"], 0) / self.time_limit
 
     def _backgrounds_table(self) -> np.ndarray:
         """(8, 5, 16, 64, 64, 3): the empty road for every scroll phase of the lane dashes, speed
@@ -309,6 +325,13 @@ class Racer(Game):
             strip = np.where(white, render.color("bullet"), render.color("background"))
             frames[seen[:, None], row[seen, None] + dr, xs] = strip
         self._paint_cars(frames, state)
+        # the time left: a grey bar at the top of the left verge that shrinks to nothing
+        length = np.ceil(TIME_BAR_ROWS * self._time_left(state)).astype(np.int64)
+        filled = np.arange(TIME_BAR_ROWS) < length[:, None]  # (B, rows)
+        bar = frames[:, 1 : 1 + TIME_BAR_ROWS, 2:5]
+        frames[:, 1 : 1 + TIME_BAR_ROWS, 2:5] = np.where(
+            filled[:, :, None, None], render.color("wall"), bar
+        )
         return frames
 
     def _paint_cars(self, frames: np.ndarray, state: State) -> None:
@@ -335,7 +358,11 @@ class Racer(Game):
     def status(self, state: State, i: int) -> str:
         speed = SPEEDS[state["speed_step"][i]]
         crash = "  CRASH" if state["crashed"][i] else ""
-        return f"distance {state['distance'][i]:.0f}/{FINISH:.0f}  speed {speed:.1f}{crash}"
+        left = max(self.time_limit - int(state["t"][i]), 0)
+        return (
+            f"distance {state['distance'][i]:.0f}/{FINISH:.0f}  speed {speed:.1f}  "
+            f"steps left {left}{crash}"
+        )
 
     # ---------------------------------------------------------------------------------- expert
     def expert_actions(self, state: State) -> np.ndarray:

@@ -36,7 +36,8 @@ def no_spawn(game: Racer) -> Racer:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "valid"), [({"n_lanes": 7}, "3, 4, 5"), ({"traffic": "rush"}, "light, normal")]
+    ("kwargs", "valid"),
+    [({"n_lanes": 7}, "3, 4, 5"), ({"traffic": "rush"}, "light, normal"), ({"time_limit": 50}, "100")],
 )
 def test_bad_options_name_the_valid_values(kwargs, valid):
     with pytest.raises(ValueError, match=valid):
@@ -124,10 +125,35 @@ def test_symbolic_reports_the_nearest_car_ahead_and_behind_per_lane():
     add_car(state, 2, lane=0, dy=-14.0, speed=1.5)
     obs = game.symbolic(state)[0]
     assert game.symbolic_space().contains(obs)
-    lanes = obs[3:].reshape(5, 4)  # (ahead dist, ahead rel speed, behind dist, behind rel speed)
+    lanes = obs[4:].reshape(5, 4)  # (ahead dist, ahead rel speed, behind dist, behind rel speed)
     assert lanes[4].tolist() == pytest.approx([0.5, 0.0, 1.0, 0.0])
     assert lanes[0].tolist() == pytest.approx([1.0, 0.0, 0.25, -0.25])
     assert obs[0] == 0.5 and obs[1] == 0.5 and obs[2] == 0.0  # middle lane, middle speed, start
+    assert obs[3] == 1.0  # all the time is still to go
+
+
+def test_running_out_of_time_ends_the_drive_as_a_failure_the_agent_can_see_coming():
+    env = gym.make(ENV_ID, time_limit=100)
+    obs, _ = env.reset(seed=3)
+    time_left = [obs[3]]
+    for _ in range(100):  # crawl behind the traffic, never finishing 1500 px
+        obs, reward, terminated, truncated, info = env.step(SLOWER)
+        time_left.append(obs[3])
+        if terminated:
+            break
+    assert terminated and not truncated  # a rule of the game: no bootstrapping past it
+    assert not info["is_success"] and info["task_reward"] == 0.0
+    assert time_left == pytest.approx(np.linspace(1.0, 0.0, 101).tolist())
+
+
+def test_the_time_bar_shrinks_as_the_time_runs_out():
+    game = no_spawn(Racer(time_limit=200))
+    state = empty_road(game, n=3)
+    state["t"][:] = [0, 100, 200]
+    bar = game.draw(state)[:, 1 : 1 + racer.TIME_BAR_ROWS, 3]  # (3, rows, rgb), the bar's middle
+    lit = (bar == racer.render.color("wall")).all(axis=-1).sum(axis=1)
+    assert lit.tolist() == [racer.TIME_BAR_ROWS, racer.TIME_BAR_ROWS // 2, 0]
+    assert game.status(state, 1).endswith("steps left 100")
 
 
 def test_frames_show_our_car_red_and_orange_after_a_crash():
