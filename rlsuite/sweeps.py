@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -466,14 +467,18 @@ def run_sweep(
     (or the one this process already started is used). With `resume`, a sweep folder made by
     the same sweep file continues: finished trials are read, not trained again.
     """
-    try:
-        import ray
-        from ray import tune
-    except ImportError:
-        raise RlsuiteError(RAY_HINT) from None
     if max_concurrent is not None and max_concurrent <= 0:
         raise RlsuiteError(f"--max-concurrent must be positive, not {max_concurrent}")
-    all_trials = trials(sweep)  # every config checked before anything is written
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Checking every trial imports torch and the agents while this thread imports Ray:
+        # two imports of a second or two each, at once instead of one after the other.
+        checking = pool.submit(trials, sweep)
+        try:
+            import ray
+            from ray import tune
+        except ImportError:
+            raise RlsuiteError(RAY_HINT) from None
+        all_trials = checking.result()  # every config checked before anything is written
     _check_sweep_dir(sweep, resume, force)
     _start_ray(ray, address)  # a bad --address fails here, with nothing written yet
     _prepare_sweep_dir(sweep, resume, force)
