@@ -153,15 +153,15 @@ class CellGridEncoder(nn.Module):
 
 class KeypointEncoder(CellGridEncoder):
     """Keypoints by a spatial softmax (Levine et al. 2016; Finn et al. 2016, "Deep spatial
-    autoencoders"): the per-cell layers end in K score maps; a softmax over the cells turns
-    each into a distribution p_k(r, c), read out as
+    autoencoders"): the per-cell layers end in K score maps s_k(r, c); a softmax over the
+    cells turns each into a distribution p_k(r, c), read out as
 
         x_k = sum p_k(r, c) * c',  y_k = sum p_k(r, c) * r',  peak_k = max p_k(r, c)
 
     with r', c' the cells' centres scaled to -1..1. The features are (x_k, y_k, peak_k) for
     every k: 3K numbers. Positions come as coordinates, so "which way to the key" is a
     difference of two features, as in a game's symbolic observation; ``peak_k`` (1: one cell,
-    1 / cells: spread out) says whether the thing is there at all.
+    1 / cells: spread out) says how sure the keypoint is of its place.
     """
 
     def __init__(
@@ -191,9 +191,7 @@ class KeypointEncoder(CellGridEncoder):
             x = F.relu(conv(x))
         scores = scores(x).flatten(2)  # (B, K, rows * cols): no ReLU, these are logits
         p = scores.softmax(dim=2)  # a distribution over the cells, per keypoint
-        keypoints = torch.stack(
-            [p @ self.grid_x, p @ self.grid_y, p.amax(dim=2)], dim=2
-        )  # (B, K, 3)
+        keypoints = torch.stack([p @ self.grid_x, p @ self.grid_y, p.amax(dim=2)], dim=2)
         return keypoints.flatten(1)  # (B, 3K)
 
 
