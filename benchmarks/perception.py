@@ -3,7 +3,9 @@
 Issue #11's perception acceptance. On KeyDoor-8x8 pixels, PPO with the shipped per-task settings
 (``rlsuite train rlsuite/KeyDoor-8x8-v0 --agent ppo --env-kwargs obs_mode=pixels``) learns its CNN
 from scratch; beside it the same PPO takes a frozen encoder pretrained self-supervised on the
-game's frames (``rlsuite pretrain ... --method M``, then ``--encoder RUN --freeze-encoder``). Both
+game's frames (``rlsuite pretrain ... --method ae --policy expert --set cell=8 keypoints=16``:
+keypoints read from one code per game cell, see encoders.KeypointEncoder; then ``--encoder RUN
+--freeze-encoder``). Both
 are evaluated every ``--every`` env steps (20 deterministic episodes on fixed seeds) and stop at
 the first success rate >= ``--target``. Reported per seed: env steps and seconds to the target;
 the pretrained side's seconds include the whole pretraining (collecting the frames, training the
@@ -12,7 +14,7 @@ given twice: wall time, and this process's CPU time (one torch thread, so on a m
 with other jobs the CPU time is what the run would take alone). The ratios are scratch /
 pretrained (> 1: the encoder helps).
 
-    python benchmarks/perception.py                          # seeds 0-2, ae, 0.95 (about an hour)
+    python benchmarks/perception.py                          # seeds 0-2, keypoint ae, 0.95
     python benchmarks/perception.py --seeds 0 --method simclr
     python benchmarks/perception.py --quick                  # 4096 steps: does it run?
 """
