@@ -87,6 +87,8 @@ def test_pretrain_mistakes_are_one_line_and_leave_no_folder(tmp_path, capsys):
     assert "unknown setting 'colour'" in capsys.readouterr().err
     assert main([*base, "--method", "ae", "--policy", "nobody"]) == 2
     assert "--policy must be" in capsys.readouterr().err
+    assert main([*base, "--method", "ae", "--set", "cell=7"]) == 2
+    assert "cell=7 must divide the 64x64 frames into whole cells" in capsys.readouterr().err
     assert not run.exists()
 
 
