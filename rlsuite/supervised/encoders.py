@@ -11,7 +11,7 @@ An *encoder* is an ``nn.Module`` with
   architecture again, so that a saved encoder is weights + data, never code.
 
 The agents' nets (``--encoder RUN_DIR``), the self-supervised models (``selfsup.py``) and the
-linear probe all take any module that keeps this contract. Two architectures are built in:
+linear probe all take any module that keeps this contract. The architectures built in:
 
 - ``game-cnn``: the agents' own CNN for game frames (``agents.common.nets.CNNEncoder``: one
   convolution per 4x4 pixels, then neighbourhoods, then a linear layer), so an encoder
@@ -118,7 +118,7 @@ class CellGridEncoder(nn.Module):
     The game CNN's features mix neighbourhoods of cells; a compact code then loses *where* the
     agent, the key and the door are, which is what a grid policy needs. Here position is kept
     by construction: feature ``(r, c, :)`` describes cell ``(r, c)`` only, so a frozen, trained
-    encoder turns pixels into something close to the game's symbolic grid.
+    encoder turns pixels into something close to a grid of what each cell holds.
     """
 
     def __init__(

@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rlsuite.config import DECAY, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, PROBABILITY, setting
+from rlsuite.errors import ConfigError
 from rlsuite.supervised import augment
 from rlsuite.supervised.data import Batch, DataSpec, Split
 from rlsuite.supervised.encoders import build_encoder, cell_spec, default_spec, keypoint_spec
@@ -381,6 +382,8 @@ class SelfSupervisedModel(Model):
     def build(self, spec: DataSpec) -> None:
         channels, height, width = spec.shape
         shape, c = (height, width, channels), self.config
+        if c.keypoints and not c.cell:
+            raise ConfigError("keypoints=K reads a cell map: give the cell too (e.g. cell=8)")
         if c.cell and c.keypoints:
             encoder_spec = keypoint_spec(shape, c.cell, c.keypoints)
         elif c.cell:
