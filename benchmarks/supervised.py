@@ -152,6 +152,8 @@ def gan_rows(args, root: Path) -> list[str]:
     ]
     for name in ("dcgan", "wgan-gp"):
         rows.append(row(f"{name}, Frechet distance", distance[name], untrained, "lower"))
+    ratio = statistics.fmean(distance["wgan-gp"]) / statistics.fmean(distance["dcgan"])
+    rows.append(f"| wgan-gp / dcgan, Frechet distance (< 1: WGAN-GP lower) | {ratio:.3f} | | | |")
     real = features.frechet_distance(DATASETS["digits"].val.x, test)
     rows.append(f"| real digits (validation vs test split), Frechet distance | {real:.4f} | | | |")
     return rows
