@@ -762,6 +762,11 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="with --eval-only: print one JSON object")
     p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a fit run from its last.pt, exactly (--epochs N: to N epochs in all)",
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -781,6 +786,13 @@ def run_fit(args: argparse.Namespace) -> int:
         result = fit.evaluate_checkpoint(args.eval_only)
         print(json.dumps(result) if args.json else fit.describe_evaluation(result))
         return 0
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if args.resume is not None:
+        if args.model is not None or args.settings or args.json:
+            raise RlsuiteError("--resume takes the run's own settings; give only --epochs N")
+        result = fit.resume(args.resume, args.epochs, progress=progress)
+        print(fit.describe_fit(result))
+        return result.exit_code
     if args.model is None:
         raise RlsuiteError("give a MODEL to train (`rlsuite models` lists them) or --eval-only")
     if args.json:
@@ -793,7 +805,6 @@ def run_fit(args: argparse.Namespace) -> int:
         device=args.device,
         settings=config.parse_pairs(args.settings, "--set", parse_values=False),
     )
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
     result = fit.fit(fit_config, args.run_dir, force=args.force, progress=progress)
     print(fit.describe_fit(result))
     return result.exit_code

@@ -11,13 +11,19 @@ An *encoder* is an ``nn.Module`` with
   architecture again, so that a saved encoder is weights + data, never code.
 
 The agents' nets (``--encoder RUN_DIR``), the self-supervised models (``selfsup.py``) and the
-linear probe all take any module that keeps this contract. Two architectures are built in:
+linear probe all take any module that keeps this contract. The architectures built in:
 
 - ``game-cnn``: the agents' own CNN for game frames (``agents.common.nets.CNNEncoder``: one
   convolution per 4x4 pixels, then neighbourhoods, then a linear layer), so an encoder
   pretrained on frames and the CNN an agent learns from scratch are the same network;
 - ``conv``: a small padded CNN for small images (the 8x8 digits), convolutions with ReLU, then
-  a linear layer.
+  a linear layer;
+- ``cell-map``: one convolution per cell of the game's grid (kernel = stride = the cell's side
+  in pixels), then 1x1 convolutions: a ``(rows, cols, channels)`` map, one code per cell, that
+  keeps where everything is (``--set cell=8`` for KeyDoor-8x8's 64x64 frames);
+- ``cell-keypoints``: the same per-cell layers ending in K score maps, each read out by a
+  spatial softmax as a keypoint: its expected (x, y) on the grid and how peaked it is
+  (``--set cell=8 keypoints=16``): where things are, as coordinates.
 
 A saved encoder file (``encoder.pt``, format ``rlsuite-encoder``) holds the spec and the weights
 and loads with ``torch.load(weights_only=True)``.
@@ -41,7 +47,7 @@ from rlsuite.errors import RlsuiteError, one_line
 ENCODER_FORMAT = "rlsuite-encoder"
 ENCODER_VERSION = 1
 ENCODER_FILE = "encoder.pt"  # in a pretraining or fit run folder
-KINDS = ("game-cnn", "game-cnn-map", "conv")
+KINDS = ("game-cnn", "game-cnn-map", "conv", "cell-map", "cell-keypoints")
 
 
 class ConvEncoder(nn.Module):
@@ -103,8 +109,120 @@ class CellMapEncoder(CNNEncoder):
         return x.permute(0, 2, 3, 1).flatten(1)  # (B, h * w * 32)
 
 
+class CellGridEncoder(nn.Module):
+    """One code per cell of the game's grid: conv ``cell x cell`` with stride ``cell`` (each
+    output sees exactly one cell, as the game draws it), ReLU, then 1x1 convolutions with ReLU
+    (a small MLP applied to every cell alone). The features are the ``(rows, cols, channels)``
+    map, flattened in (row, column, channel) order.
+
+    The game CNN's features mix neighbourhoods of cells; a compact code then loses *where* the
+    agent, the key and the door are, which is what a grid policy needs. Here position is kept
+    by construction: feature ``(r, c, :)`` describes cell ``(r, c)`` only, so a frozen, trained
+    encoder turns pixels into something close to a grid of what each cell holds.
+    """
+
+    def __init__(
+        self,
+        obs_shape: tuple[int, int, int],
+        cell: int,
+        channels: tuple[int, ...] = (64, 16),
+        pixel_scale: float = 1 / 255,
+    ):
+        super().__init__()
+        height, width, in_channels = obs_shape
+        if cell < 1 or height % cell or width % cell:
+            raise RlsuiteError(
+                f"cell={cell} must divide the {height}x{width} frames into whole cells"
+            )
+        self.cell, self.pixel_scale = cell, pixel_scale
+        self.cell_conv = layer_init(nn.Conv2d(in_channels, channels[0], cell, stride=cell))
+        self.pointwise = nn.ModuleList(
+            layer_init(nn.Conv2d(a, b, 1)) for a, b in zip(channels[:-1], channels[1:], strict=True)
+        )
+        self.map_shape = (height // cell, width // cell, channels[-1])
+        self.out_dim = height // cell * (width // cell) * channels[-1]
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Frames ``(B, H, W, C)`` in 0..255 -> features ``(B, rows * cols * channels)``."""
+        x = obs.float().permute(0, 3, 1, 2) * self.pixel_scale  # (B, C, H, W) in 0..1
+        x = F.relu(self.cell_conv(x))  # (B, c0, rows, cols): one vector per cell
+        for conv in self.pointwise:
+            x = F.relu(conv(x))  # (B, c, rows, cols)
+        return x.permute(0, 2, 3, 1).flatten(1)  # (B, rows * cols * channels)
+
+
+class KeypointEncoder(CellGridEncoder):
+    """Keypoints by a spatial softmax (Levine et al. 2016; Finn et al. 2016, "Deep spatial
+    autoencoders"): the per-cell layers end in K score maps s_k(r, c); a softmax over the
+    cells turns each into a distribution p_k(r, c), read out as
+
+        x_k = sum p_k(r, c) * c',  y_k = sum p_k(r, c) * r',  peak_k = max p_k(r, c)
+
+    with r', c' the cells' centres scaled to -1..1. The features are (x_k, y_k, peak_k) for
+    every k: 3K numbers. Positions come as coordinates, so "which way to the key" is a
+    difference of two features, as in a game's symbolic observation; ``peak_k`` (1: one cell,
+    1 / cells: spread out) says how sure the keypoint is of its place.
+    """
+
+    def __init__(
+        self,
+        obs_shape: tuple[int, int, int],
+        cell: int,
+        keypoints: int = 16,
+        pixel_scale: float = 1 / 255,
+    ):
+        super().__init__(obs_shape, cell, (64, 64, keypoints), pixel_scale)
+        rows, cols, _ = self.map_shape
+        self.keypoint_count = keypoints
+        self.out_dim = 3 * keypoints
+        # The cells' centres in -1..1 (0 for a single row or column), row-major like the map.
+        ys = torch.linspace(-1, 1, rows) if rows > 1 else torch.zeros(1)
+        xs = torch.linspace(-1, 1, cols) if cols > 1 else torch.zeros(1)
+        grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")  # (rows, cols) each
+        self.register_buffer("grid_x", grid_x.flatten(), persistent=False)
+        self.register_buffer("grid_y", grid_y.flatten(), persistent=False)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Frames ``(B, H, W, C)`` in 0..255 -> ``(B, 3K)``: (x, y, peak) of each keypoint."""
+        x = obs.float().permute(0, 3, 1, 2) * self.pixel_scale  # (B, C, H, W) in 0..1
+        x = F.relu(self.cell_conv(x))  # (B, 64, rows, cols): one vector per cell
+        *hidden, scores = self.pointwise
+        for conv in hidden:
+            x = F.relu(conv(x))
+        scores = scores(x).flatten(2)  # (B, K, rows * cols): no ReLU, these are logits
+        p = scores.softmax(dim=2)  # a distribution over the cells, per keypoint
+        keypoints = torch.stack([p @ self.grid_x, p @ self.grid_y, p.amax(dim=2)], dim=2)
+        return keypoints.flatten(1)  # (B, 3K)
+
+
 def _conv_out(size: int, kernel: int, stride: int) -> int:
     return (size - kernel) // stride + 1
+
+
+def cell_spec(obs_shape: tuple[int, ...], cell: int, channels: int = 16) -> dict:
+    """A ``cell-map`` encoder for frames of `obs_shape` (H, W, C) drawn in ``cell``-pixel cells:
+    a hidden 1x1 layer of 64, then `channels` features per cell."""
+    if len(obs_shape) != 3:
+        raise RlsuiteError(
+            f"encoders take images of shape (H, W, C), not observations of shape {obs_shape}"
+        )
+    return {
+        "kind": "cell-map",
+        "obs_shape": list(obs_shape),
+        "cell": cell,
+        "channels": [64, channels],
+    }
+
+
+def keypoint_spec(obs_shape: tuple[int, ...], cell: int, keypoints: int = 16) -> dict:
+    """A ``cell-keypoints`` encoder for frames of `obs_shape` drawn in ``cell``-pixel cells."""
+    cell_spec(obs_shape, cell)  # the same checks
+    return {
+        "kind": "cell-keypoints",
+        "obs_shape": list(obs_shape),
+        "cell": cell,
+        "keypoints": keypoints,
+    }
 
 
 def default_spec(obs_shape: tuple[int, ...], pixel_max: float = 255.0, out_dim: int = 0) -> dict:
@@ -149,6 +267,10 @@ def build_encoder(spec: dict[str, Any]) -> nn.Module:
             tuple(spec["strides"]),
             float(spec["pixel_scale"]),
         )
+    elif kind == "cell-map":
+        encoder = CellGridEncoder(obs_shape, int(spec["cell"]), tuple(spec["channels"]))
+    elif kind == "cell-keypoints":
+        encoder = KeypointEncoder(obs_shape, int(spec["cell"]), int(spec["keypoints"]))
     else:
         raise RlsuiteError(f"unknown encoder kind {kind!r}; kinds: {', '.join(KINDS)}")
     encoder.obs_shape = obs_shape

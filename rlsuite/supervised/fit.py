@@ -179,10 +179,45 @@ def fit(
         raise
 
 
+def resume(run_dir: str | Path, epochs: int | None = None, progress: bool = False) -> FitResult:
+    """Continue a fit run from its ``last.pt`` up to its epochs (or `epochs` in all), exactly as
+    if it had not stopped: weights, optimisers, schedules, the shuffling and every random
+    stream come back from the checkpoint."""
+    run_dir = Path(run_dir)
+    path = run_dir / "checkpoints" / "last.pt"
+    if not path.is_file():
+        raise RlsuiteError(f"{run_dir} holds no checkpoints/last.pt: not a fit run to resume")
+    data = load_saved(path, formats=(MODEL_FORMAT,))
+    if "resume" not in data:
+        raise RlsuiteError(f"{path} was written before fit runs could resume; start it over")
+    config = FitConfig(**data["config"])
+    if epochs is not None:
+        config = dataclasses.replace(config, epochs=epochs)
+    done = int(data["epoch"])
+    if config.epochs <= done:
+        raise RlsuiteError(
+            f"{run_dir} has trained {done} of {config.epochs} epochs; give --epochs N > {done}"
+        )
+    dataset = load_dataset(config.data, config.label)
+    model = build(config, dataset.spec)
+    model.load_state_dict(data["model"])
+    (run_dir / "config.yaml").write_text(
+        f"# rlsuite {__version__} fit config\n" + _yaml(config.to_dict())
+    )
+    return _fit_loop(config, model, dataset, run_dir, progress, data["resume"], done)
+
+
 def _fit_loop(
-    config: FitConfig, model: Model, dataset: Dataset, run_dir: Path, progress: bool
+    config: FitConfig,
+    model: Model,
+    dataset: Dataset,
+    run_dir: Path,
+    progress: bool,
+    saved: dict[str, Any] | None = None,
+    done: int = 0,
 ) -> FitResult:
-    """Epochs of shuffled minibatches; after each, validation, TensorBoard and checkpoints."""
+    """Epochs of shuffled minibatches; after each, validation, TensorBoard and checkpoints.
+    `saved` and `done`: the loop's state and epochs from a checkpoint (resuming)."""
     from tqdm import tqdm
 
     logger = Logger(run_dir / "tb")
@@ -190,8 +225,13 @@ def _fit_loop(
     start = time.perf_counter()
     last_val: dict[str, float] = {}
     best_val: dict[str, float] = {}
-    status, exit_code, epoch = "finished", 0, 0
-    bar = tqdm(range(1, config.epochs + 1), unit="epoch", disable=not progress, file=sys.stderr)
+    if saved is not None:  # where the run stopped: shuffling, dropout's stream, the best epoch
+        shuffle.set_state(saved["shuffle"])
+        torch.set_rng_state(saved["torch_rng"])
+        best_val = dict(saved["best_val"])
+    status, exit_code, epoch = "finished", 0, done
+    epochs = range(done + 1, config.epochs + 1)
+    bar = tqdm(epochs, unit="epoch", disable=not progress, file=sys.stderr, initial=done)
     try:
         for epoch in bar:
             train = _train_epoch(model, dataset, shuffle)
@@ -202,7 +242,12 @@ def _fit_loop(
             if not best_val or _better(model, last_val, best_val):
                 best_val = {"epoch": epoch, **last_val}
                 checkpoints.append(run_dir / "checkpoints" / "best.pt")
-            save_checkpoint(_payload(config, model, epoch, last_val), *checkpoints)
+            loop = {
+                "shuffle": shuffle.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "best_val": best_val,
+            }
+            save_checkpoint(_payload(config, model, epoch, last_val, loop), *checkpoints)
             bar.set_postfix(_short(train, last_val), refresh=False)
     except KeyboardInterrupt:
         if not (run_dir / "checkpoints" / "last.pt").is_file():
@@ -282,7 +327,9 @@ def _short(train: dict[str, float], val: dict[str, float]) -> dict[str, str]:
     return shown
 
 
-def _payload(config: FitConfig, model: Model, epoch: int, val: dict[str, float]) -> dict:
+def _payload(
+    config: FitConfig, model: Model, epoch: int, val: dict[str, float], loop: dict[str, Any]
+) -> dict:
     return {
         "format": MODEL_FORMAT,
         "format_version": MODEL_VERSION,
@@ -292,6 +339,7 @@ def _payload(config: FitConfig, model: Model, epoch: int, val: dict[str, float])
         "epoch": epoch,
         "val": dict(val),
         "model": model.state_dict(),
+        "resume": loop,  # what `rlsuite fit --resume` needs beyond the model
     }
 
 

@@ -75,9 +75,25 @@ def resolve_pretrain(
     fit_config = resolve_fit_config(
         method, "frames", epochs=epochs or DEFAULT_EPOCHS, seed=seed, settings=settings
     )
-    return PretrainRequest(
-        env_id, method, frames, policy, seed, agent_env_kwargs(env_id, env_kwargs), fit_config
-    )
+    env_kwargs = agent_env_kwargs(env_id, env_kwargs)
+    check_cell(env_id, env_kwargs, fit_config)
+    return PretrainRequest(env_id, method, frames, policy, seed, env_kwargs, fit_config)
+
+
+def check_cell(env_id: str, env_kwargs: dict[str, Any], fit_config: FitConfig) -> None:
+    """A grid encoder's ``cell`` must divide the game's frames: said before minutes of
+    collecting, not after."""
+    import gymnasium as gym
+
+    from rlsuite.supervised.encoders import cell_spec
+    from rlsuite.supervised.registry import make_model_config, model_class
+
+    model_config = make_model_config(model_class(fit_config.model), fit_config.model_config)
+    if model_config.cell:
+        env = gym.make(env_id, **env_kwargs)
+        shape = env.observation_space.shape
+        env.close()
+        cell_spec(shape, model_config.cell)  # raises the one-line error
 
 
 def agent_env_kwargs(env_id: str, given: dict[str, Any] | None) -> dict[str, Any]:

@@ -29,9 +29,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from rlsuite.config import DECAY, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, PROBABILITY, setting
+from rlsuite.errors import ConfigError
 from rlsuite.supervised import augment
 from rlsuite.supervised.data import Batch, DataSpec, Split
-from rlsuite.supervised.encoders import build_encoder, default_spec
+from rlsuite.supervised.encoders import build_encoder, cell_spec, default_spec, keypoint_spec
 from rlsuite.supervised.registry import Model, ModelConfig
 
 METHODS = ("ae", "dae", "mae", "simclr", "byol")
@@ -45,8 +46,14 @@ class SelfSupConfig(ModelConfig):
     digits and game frames."""
 
     batch_size: int = setting(256, POSITIVE_INT)  # SimCLR needs many negatives per batch
-    # The encoder's out_dim: 0 is the conv map for frames (game-cnn-map), 128 for small images
+    # The encoder's out_dim: 0 is the conv map for frames (game-cnn-map), 128 for small images;
+    # with `cell`, the features of each cell (0: 16)
     features: int = setting(0, NON_NEGATIVE_INT)
+    # The game's cell in pixels: > 0 gives the cell-map encoder, one code per grid cell (8 for
+    # KeyDoor-8x8's 64x64 frames); 0 the game CNN
+    cell: int = setting(0, NON_NEGATIVE_INT)
+    # With `cell`: > 0 reads the cell map out as this many keypoints (spatial softmax: x, y, peak)
+    keypoints: int = setting(0, NON_NEGATIVE_INT)
     # AE / DAE / MAE: each decoded patch is patch x patch pixels (0: 4 for frames, 2 for small)
     decoder_patch: int = setting(0, NON_NEGATIVE_INT)
     noise: float = setting(0.2, POSITIVE)  # DAE: Gaussian noise std, as a share of full scale
@@ -107,6 +114,53 @@ class MapDecoder(nn.Module):
         return image[:, :, :height, :width].permute(0, 2, 3, 1)
 
 
+class KeypointDecoder(nn.Module):
+    """Keypoints -> an image: each keypoint is drawn as a Gaussian blob on the grid of cells
+    (height ``peak_k``, width one cell; Jakab et al. 2018), a learned canvas is added (what
+    every frame shows in the same place), and the cells are painted from it as ``CellDecoder``
+    does. The image can only come back if the keypoints say where its things are."""
+
+    def __init__(self, encoder: nn.Module, obs_shape: tuple[int, int, int]):
+        super().__init__()
+        rows, cols, keypoints = encoder.map_shape
+        self.grid_shape = (rows, cols)
+        self.register_buffer("grid_x", encoder.grid_x.clone(), persistent=False)
+        self.register_buffer("grid_y", encoder.grid_y.clone(), persistent=False)
+        self.width = 2.0 / max(rows - 1, cols - 1, 1)  # one cell in -1..1 units
+        self.hidden = nn.Conv2d(keypoints, 64, 1)
+        self.canvas = nn.Parameter(torch.zeros(64, rows, cols))
+        self.paint = nn.ConvTranspose2d(64, obs_shape[2], encoder.cell, stride=encoder.cell)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """``(B, 3K)`` -> images ``(B, H, W, C)`` in 0..1 units."""
+        keypoints = features.view(len(features), -1, 3)  # (B, K, (x, y, peak))
+        x, y, peak = (keypoints[:, :, i : i + 1] for i in range(3))  # (B, K, 1) each
+        distance2 = (self.grid_x - x) ** 2 + (self.grid_y - y) ** 2  # (B, K, rows * cols)
+        blobs = peak * torch.exp(-distance2 / (2 * self.width**2))
+        blobs = blobs.view(len(features), -1, *self.grid_shape)  # (B, K, rows, cols)
+        hidden = F.relu(self.hidden(blobs) + self.canvas)  # (B, 64, rows, cols)
+        return self.paint(hidden).permute(0, 2, 3, 1)  # (B, H, W, C)
+
+
+class CellDecoder(nn.Module):
+    """The mirror of ``CellGridEncoder``: each cell's code -> a 1x1 layer of 64 -> one transposed
+    convolution (kernel = stride = cell) paints that cell's pixels from its own code alone, so
+    the code of a cell must say what the cell shows."""
+
+    def __init__(self, map_shape: tuple[int, int, int], obs_shape: tuple[int, int, int], cell: int):
+        super().__init__()
+        rows, cols, channels = map_shape
+        self.map_shape = map_shape
+        self.hidden = nn.Conv2d(channels, 64, 1)
+        self.paint = nn.ConvTranspose2d(64, obs_shape[2], cell, stride=cell)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """``(B, rows * cols * channels)`` -> images ``(B, H, W, C)`` in 0..1 units."""
+        x = features.view(-1, *self.map_shape).permute(0, 3, 1, 2)  # (B, channels, rows, cols)
+        x = F.relu(self.hidden(x))  # (B, 64, rows, cols)
+        return self.paint(x).permute(0, 2, 3, 1)  # (B, H, W, C)
+
+
 def mlp(sizes: list[int], batch_norm: bool = True) -> nn.Sequential:
     """Linear (+ BatchNorm) + ReLU between layers, a plain linear last: SimCLR's and BYOL's
     projection and prediction heads."""
@@ -149,7 +203,11 @@ class AutoEncoder(SelfSupervised):
     def __init__(self, encoder: nn.Module, config: SelfSupConfig, pixel_max: float = 255.0):
         super().__init__(encoder, config, pixel_max)
         patch = config.decoder_patch or (4 if self.obs_shape[0] >= 32 else 2)
-        if hasattr(encoder, "map_shape"):
+        if hasattr(encoder, "keypoint_count"):
+            self.decoder = KeypointDecoder(encoder, self.obs_shape)
+        elif hasattr(encoder, "cell"):
+            self.decoder = CellDecoder(encoder.map_shape, self.obs_shape, encoder.cell)
+        elif hasattr(encoder, "map_shape"):
             self.decoder = MapDecoder(encoder.map_shape, self.obs_shape)
         else:
             self.decoder = PatchDecoder(encoder.out_dim, self.obs_shape, patch)
@@ -323,9 +381,16 @@ class SelfSupervisedModel(Model):
 
     def build(self, spec: DataSpec) -> None:
         channels, height, width = spec.shape
-        encoder = build_encoder(
-            default_spec((height, width, channels), out_dim=self.config.features)
-        )
+        shape, c = (height, width, channels), self.config
+        if c.keypoints and not c.cell:
+            raise ConfigError("keypoints=K reads a cell map: give the cell too (e.g. cell=8)")
+        if c.cell and c.keypoints:
+            encoder_spec = keypoint_spec(shape, c.cell, c.keypoints)
+        elif c.cell:
+            encoder_spec = cell_spec(shape, c.cell, c.features or 16)
+        else:
+            encoder_spec = default_spec(shape, out_dim=c.features)
+        encoder = build_encoder(encoder_spec)
         self.net = MODELS[self.method](encoder, self.config).to(self.device)
         self.feature_size = encoder.out_dim
         trained = [p for p in self.net.parameters() if p.requires_grad]

@@ -15,6 +15,7 @@ from rlsuite.cli import main
 from rlsuite.errors import RlsuiteError
 from rlsuite.supervised.encoders import (
     build_encoder,
+    cell_spec,
     default_spec,
     load_encoder,
     read_encoder,
@@ -39,6 +40,24 @@ def test_every_encoder_takes_observations_and_gives_features_of_its_size(shape):
     assert features.shape == (5, encoder.out_dim)
     assert tuple(encoder.obs_shape) == shape
     torch.testing.assert_close(encoder(frames.float()), features)  # uint8 or float, same units
+
+
+def test_the_cell_map_encoder_gives_each_grid_cell_its_own_features():
+    # KeyDoor-8x8's 64x64 frames, 2 stacked: cells of 8 pixels -> an 8x8 map of 16 features.
+    encoder = build_encoder(cell_spec((64, 64, 6), cell=8))
+    assert encoder.out_dim == 8 * 8 * 16
+    frames = torch.randint(0, 256, (2, 64, 64, 6), dtype=torch.uint8)
+    changed = frames.clone()
+    changed[:, 16:24, 40:48] = 255 - changed[:, 16:24, 40:48]  # the pixels of cell (2, 5) only
+    difference = (encoder(changed) - encoder(frames)).view(2, 8, 8, 16).abs().sum(dim=(0, 3))
+    assert difference[2, 5] > 0
+    difference[2, 5] = 0
+    assert difference.sum() == 0  # every other cell's features are untouched: where is kept
+
+
+def test_a_cell_that_does_not_divide_the_frame_is_one_clear_error():
+    with pytest.raises(RlsuiteError, match="cell=7 must divide the 64x64 frames"):
+        build_encoder(cell_spec((64, 64, 3), cell=7))
 
 
 def test_a_saved_encoder_round_trips_through_a_weights_only_file(tmp_path):

@@ -75,6 +75,25 @@ def test_the_same_seed_gives_the_same_model(tmp_path):
     assert a == b
 
 
+def test_a_resumed_fit_ends_exactly_where_an_uninterrupted_one_does(tmp_path, capsys):
+    # Dropout and shifted images left on: their random streams must come back too.
+    small = ["--set", "channels=8,16", "hidden_sizes=32"]
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    assert main(["fit", "cnn", "--epochs", "3", "--run-dir", str(straight), *small]) == 0
+    assert main(["fit", "cnn", "--epochs", "1", "--run-dir", str(stopped), *small]) == 0
+    assert main(["fit", "--resume", str(stopped), "--epochs", "3"]) == 0
+    a, b = (
+        torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+        for run in (straight, stopped)
+    )
+    assert a["epoch"] == b["epoch"] == 3
+    for name, tensor in a["model"]["net"].items():
+        torch.testing.assert_close(b["model"]["net"][name], tensor, rtol=0, atol=0)
+    assert [e.step for e in tensorboard(stopped).Scalars("supervised/val_loss")] == [1, 2, 3]
+    assert main(["fit", "--resume", str(stopped)]) == 2  # 3 of 3 epochs done
+    assert "has trained 3 of 3 epochs; give --epochs N > 3" in capsys.readouterr().err
+
+
 def test_gan_samples_and_attention_maps_reach_tensorboard(tmp_path):
     gan, vit = tmp_path / "gan", tmp_path / "vit"
     one_epoch = ["--epochs", "1", "--run-dir"]

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from rlsuite.errors import ConfigError
 from rlsuite.supervised.data import Batch, load_dataset
 from rlsuite.supervised.fid import feature_statistics, frechet_distance
 from rlsuite.supervised.gan import DCGAN, WGANGP, gradient_penalty
@@ -89,3 +90,17 @@ def test_both_gans_generate_game_frames_of_any_size(shape):
         samples = model.sample(2, torch.tensor([0, 1]))
         assert samples.shape == (2, *shape) and 0 <= samples.min() and samples.max() <= 1
         assert model.discriminator(samples, torch.tensor([0, 1])).shape == (2,)
+
+
+def test_wgan_gp_trains_by_the_papers_recipe_and_refuses_batch_norm_in_its_critic(zeros):
+    data, _ = zeros
+    model = WGANGP(WGANGP.Config(), data.spec, seed=0)
+    c = model.config
+    assert (c.learning_rate, c.beta1, c.beta2, c.n_critic, c.gp_weight) == (1e-4, 0.0, 0.9, 5, 10)
+    kinds = {type(m) for m in model.discriminator.modules()}
+    assert nn.GroupNorm in kinds and nn.BatchNorm2d not in kinds  # layer norm, per example
+    assert nn.BatchNorm2d in {
+        type(m) for m in DCGAN(DCGAN.Config(), data.spec).discriminator.modules()
+    }
+    with pytest.raises(ConfigError, match="wgan-gp's critic cannot use discriminator_norm=batch"):
+        WGANGP(WGANGP.Config(discriminator_norm="batch"), data.spec, seed=0)

@@ -48,6 +48,22 @@ def test_an_agent_trains_on_the_pretrained_encoder_and_keeps_it_frozen(pretraine
         assert torch.equal(value, pretrained_weights[name])
 
 
+def test_a_cell_map_encoder_pretrains_with_masked_modelling_and_serves_a_frozen_agent(tmp_path):
+    # `--set cell=8`: one code per 8x8-pixel cell of the 64x64 frames.
+    pretrained = tmp_path / "cells"
+    args = ["pretrain", GAME, "--method", "mae", "--frames", "64", "--epochs", "1"]
+    assert main([*args, "--run-dir", str(pretrained), "--set", "batch_size=16", "cell=8"]) == 0
+    encoder = load_encoder(pretrained)
+    assert encoder.spec["kind"] == "cell-map" and encoder.out_dim == 8 * 8 * 16
+    run = tmp_path / "agent"
+    args = ["train", GAME, "--env-kwargs", "obs_mode=pixels", "--steps", "128"]
+    args += ["--set", "n_steps=32", "--encoder", str(pretrained), "--freeze-encoder"]
+    assert main([*args, "--run-dir", str(run), "--eval-every", "0"]) == 0
+    agent = rlsuite.load(run)  # rebuilt from the spec in the checkpoint, pretrained weights
+    for name, value in agent.policy.encoder.state_dict().items():
+        assert torch.equal(value, encoder.state_dict()[name])
+
+
 def test_fit_trains_a_self_supervised_model_on_a_frames_file_and_it_serves_as_encoder(tmp_path):
     frames = tmp_path / "frames.npz"
     assert main(["dataset", GAME, "--frames", "64", "-o", str(frames)]) == 0
@@ -71,6 +87,8 @@ def test_pretrain_mistakes_are_one_line_and_leave_no_folder(tmp_path, capsys):
     assert "unknown setting 'colour'" in capsys.readouterr().err
     assert main([*base, "--method", "ae", "--policy", "nobody"]) == 2
     assert "--policy must be" in capsys.readouterr().err
+    assert main([*base, "--method", "ae", "--set", "cell=7"]) == 2
+    assert "cell=7 must divide the 64x64 frames into whole cells" in capsys.readouterr().err
     assert not run.exists()
 
 

@@ -132,3 +132,35 @@ def test_every_method_is_a_model_of_rlsuite_fit():
     names = [name for name, _ in list_models()]
     for method in METHODS:
         assert method in names and model_class(method).method == method
+
+
+def test_keypoints_learned_by_an_auto_encoder_follow_an_object_across_the_grid():
+    # 32x32 frames of a 4x4 grid of 8-pixel cells; one white cell at a random place.
+    from rlsuite.supervised.encoders import keypoint_spec
+
+    generator = torch.Generator().manual_seed(0)
+    rows, cols = torch.randint(0, 4, (2, 48), generator=generator)
+    frames = torch.zeros(48, 32, 32, 3, dtype=torch.uint8)
+    for i, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+        frames[i, 8 * r : 8 * r + 8, 8 * c : 8 * c + 8] = 255
+    torch.manual_seed(0)
+    model = AutoEncoder(
+        build_encoder(keypoint_spec((32, 32, 3), cell=8, keypoints=2)), SelfSupConfig()
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        loss, _ = model.loss(frames, generator)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    keypoints = model.encoder(frames).detach().view(48, 2, 3)  # (x, y, peak) each
+    x, y = keypoints[:, :, 0], keypoints[:, :, 1]
+    # One keypoint's x is the object's column, up to scale: the code says where it is.
+    correlation = max(
+        abs(torch.corrcoef(torch.stack([x[:, k], cols.float()]))[0, 1]) for k in range(2)
+    )
+    assert correlation > 0.95
+    correlation = max(
+        abs(torch.corrcoef(torch.stack([y[:, k], rows.float()]))[0, 1]) for k in range(2)
+    )
+    assert correlation > 0.95
