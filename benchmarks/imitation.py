@@ -11,10 +11,10 @@ Rows (target in brackets):
 
 - ``bc-cartpole``: the expert is an rlsuite ``ppo`` run (``rlsuite train CartPole-v1 --agent ppo
   --seed S``), 10 of its episodes are the demonstrations [BC return >= 0.95 x expert's];
-- ``bc-racer``: 20 episodes of Racer's scripted expert [success >= 0.95 x expert's];
-- ``dagger-racer``: DAgger vs BC at the same number of expert-labelled states: BC from
-  ``--small`` episodes, DAgger from one episode plus its queries up to the same count
-  [DAgger >= BC where BC falls short]; both end points are printed;
+- ``bc-racer``: 200 episodes of Racer's scripted expert [success >= 0.95 x expert's];
+- ``dagger-racer``: DAgger vs BC at the same number of expert-labelled states: the ``bc-racer``
+  run (200 episodes) against DAgger from 20 episodes plus its queries up to the same count
+  [DAgger > BC where BC falls short]; both end points are printed;
 - ``gail-cartpole``, ``airl-cartpole``: from the same 10 ppo episodes [return >= 0.9 x expert's];
 - ``gail-keydoor``, ``airl-keydoor``: 50 scripted KeyDoor-5x5 episodes [success >= 0.9];
 - ``airl-reward-keydoor``: a fresh ``a2c`` (its KeyDoor-5x5 settings, 100k steps) trained from
@@ -131,23 +131,33 @@ def bc_cartpole(seed: int, work: Path) -> dict:
     )
 
 
+RACER_EPISODES, DAGGER_START = 200, 20  # BC's demonstrations; DAgger's before its queries
+
+
+def bc_racer_run(seed: int, work: Path) -> tuple[Path, Path]:
+    """BC from 200 scripted Racer episodes (trained once per seed): (last.pt, demos file)."""
+    demos = demos_file(RACER, "scripted", RACER_EPISODES, seed, work)
+    last = work / f"bc_racer_s{seed}" / "checkpoints" / "last.pt"
+    if not last.exists():
+        run(RACER, "bc", seed, work / f"bc_racer_s{seed}", demos=demos)
+    return last, demos
+
+
 def bc_racer(seed: int, work: Path) -> dict:
-    demos = demos_file(RACER, "scripted", 20, seed, work)
-    last = run(RACER, "bc", seed, work / f"bc_racer_s{seed}", demos=demos)
+    last, _ = bc_racer_run(seed, work)
     expert, ours = scripted_score(RACER, seed), score(rlsuite.load(last), RACER, seed)
     return ratio_row("bc-racer", "success", expert["success_rate"], ours["success_rate"], 0.95)
 
 
-def dagger_racer(seed: int, work: Path, small: int = 2) -> dict:
-    """BC from `small` episodes vs DAgger from 1 episode + queries to the same labelled count."""
-    bc_demos = demos_file(RACER, "scripted", small, seed, work)
-    bc_last = run(RACER, "bc", seed, work / f"bc_racer_small_s{seed}", demos=bc_demos)
+def dagger_racer(seed: int, work: Path) -> dict:
+    """BC from 200 episodes vs DAgger from 20 episodes + queries to the same labelled count."""
+    bc_last, bc_demos = bc_racer_run(seed, work)
     labels = len(np.load(bc_demos)["actions"])
-    one = demos_file(RACER, "scripted", 1, seed, work)
-    queries = labels - len(np.load(one)["actions"])
-    # DAgger's steps are env steps, all labelled: 8 envs x n_steps per iteration.
+    start = demos_file(RACER, "scripted", DAGGER_START, seed, work)
+    queries = labels - len(np.load(start)["actions"])
+    # DAgger's steps are env steps, all labelled (dagger.yaml: 8 envs x n_steps per iteration).
     folder = work / f"dagger_racer_s{seed}"
-    dagger_last = run(RACER, "dagger", seed, folder, demos=one, steps=queries, n_envs=8)
+    dagger_last = run(RACER, "dagger", seed, folder, demos=start, steps=queries)
     expert = scripted_score(RACER, seed)
     bc = score(rlsuite.load(bc_last), RACER, seed)
     dagger = score(rlsuite.load(dagger_last), RACER, seed)
@@ -159,7 +169,7 @@ def dagger_racer(seed: int, work: Path, small: int = 2) -> dict:
         0.0,
         bc=bc["success_rate"],
         labelled_states=labels,
-        dagger_labelled=len(np.load(one)["actions"]) + _dagger_queries(folder),
+        dagger_labelled=len(np.load(start)["actions"]) + _dagger_queries(folder),
     )
 
 

@@ -13,10 +13,12 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 import rlsuite
 from rlsuite.agents import make_agent
 from rlsuite.cli import main
+from rlsuite.config import resolve_config
 from rlsuite.demos import Demonstrations, load_demos
 from rlsuite.vector import make_vector_env
 
 KEYDOOR = "rlsuite/KeyDoor-5x5-v0"
+RACER = "rlsuite/Racer-v0"
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +139,23 @@ def test_dagger_labels_the_learners_states_and_reports_how_many(keydoor_demos, t
     env = gym.make(KEYDOOR)
     obs, _ = env.reset(seed=3)
     assert env.action_space.contains(int(agent.predict(obs, deterministic=True)))
+
+
+@pytest.mark.parametrize("agent", ["bc", "dagger"])
+def test_racer_gets_the_shipped_per_task_network(agent, tmp_path):
+    """`rlsuite train rlsuite/Racer-v0 --agent bc|dagger` applies the Racer entry (a wider relu
+    trunk: the default cannot fit the expert); the pixel mode keeps the defaults."""
+    path = tmp_path / "racer.npz"
+    assert main(["demos", RACER, "--expert", "scripted", "--episodes", "1", "-o", str(path)]) == 0
+    config = resolve_config(RACER, agent, demos=str(path))
+    assert config.hyperparams == f"rlsuite/hyperparams/{agent}.yaml [{RACER}, symbolic]"
+    assert config.agent_config["hidden_sizes"] == (256, 256)
+    assert config.agent_config["activation"] == "relu"
+    pixels = resolve_config(RACER, agent, demos=str(path), env_kwargs=["obs_mode=pixels"])
+    assert (
+        pixels.agent_config
+        == resolve_config(RACER, agent, demos=str(path), per_task=False).agent_config
+    )
 
 
 def test_demos_from_a_trained_run_record_its_own_actions(tmp_path, capsys):
