@@ -15,9 +15,13 @@ mainly here for learning from demonstrations (behavior cloning, GAIL, AIRL).
 px per step. Traffic drives at 1.25 to 2.0 px per step.
 
 ## Observation
-- `obs_mode="symbolic"`: `Box(-1, 1, (4 + 4 * n_lanes,), float32)`: own lane / (n_lanes - 1),
-  own speed step / 4, distance / finish, time left / time_limit; then for every lane (left to right) the nearest car ahead
-  (distance / 56, 1 = none in sight; its speed minus yours / 2, 0 = none) and behind (same).
+- `obs_mode="symbolic"`: `Box(-1, 1, (24,), float32)`: own lane / (n_lanes - 1), own speed
+  step / 4, distance / finish, time left / time_limit; then, seen from the driver's seat, for our
+  own lane, the lane to the left, to the right, two to the left and two to the right: the
+  nearest car ahead (distance / 56, 1 = none in sight; its speed minus yours / 2, 0 = none) and
+  behind (same). A lane past the road's edge reads as a wall: distances 0 ahead and behind.
+  Listing the lanes from our own outwards lets a net compare "my lane" with "the lane beside
+  me" in one place, wherever we drive (see `docs/decisions.md`).
 - `obs_mode="pixels"`: `Box(0, 255, (64, 64, 3), uint8)`: the road around your car, with a yellow
   speed bar at the bottom of the left verge, a grey time-left bar above it, and a green progress
   bar in the right verge. A traffic car's
@@ -71,6 +75,7 @@ NEAR_MISS = 4.0  # bumper-to-bumper px that count as a near miss
 SPAWN_DY, SPAWN_ZONE = 56.0, 20.0  # new cars appear just above the screen, one lane-slot apart
 DESPAWN_AHEAD, DESPAWN_BEHIND = 72.0, -24.0  # cars this far away leave the game
 VIEW = 56.0  # how far ahead/behind the symbolic observation sees
+LANE_OFFSETS = (0, -1, 1, -2, 2)  # the lanes the symbolic observation lists, from our own outwards
 TIME_BAR_ROWS = 28  # px of the left verge's top that show the time left
 SPEED_SHADES = 16  # windscreen shades of traffic speeds, SPEEDS[0] (darkest) to TRAFFIC_SPEED[1]
 EGO_TOP = 44  # screen row of our car's front: 44 px of road ahead in view, 10 behind
@@ -108,7 +113,7 @@ class Racer(Game):
 
     # ---------------------------------------------------------------------------------- state
     def symbolic_space(self) -> spaces.Box:
-        return spaces.Box(-1.0, 1.0, (4 + 4 * self.n_lanes,), dtype=np.float32)
+        return spaces.Box(-1.0, 1.0, (4 + 4 * len(LANE_OFFSETS),), dtype=np.float32)
 
     def new_state(self, n: int) -> State:
         return {
@@ -264,9 +269,13 @@ class Racer(Game):
             np.minimum(state["distance"] / FINISH, 1.0),
             self._time_left(state),
         ]
-        obs = np.concatenate(
-            [np.stack(own, axis=1), np.stack(per_lane, axis=2).reshape(len(v), -1)], 1
-        )
+        # (B, n_lanes, 4) per lane, left to right -> (B, 5, 4) from our own lane outwards
+        lanes = np.stack(per_lane, axis=2)
+        seen = state["lane"][:, None] + np.array(LANE_OFFSETS)  # (B, 5) lane numbers
+        on_road = (seen >= 0) & (seen < self.n_lanes)
+        outwards = np.take_along_axis(lanes, np.clip(seen, 0, self.n_lanes - 1)[..., None], 1)
+        outwards = np.where(on_road[..., None], outwards, 0.0)  # past the edge: a wall
+        obs = np.concatenate([np.stack(own, axis=1), outwards.reshape(len(v), -1)], 1)
         return obs.astype(np.float32)
 
     def _time_left(self, state: State) -> np.ndarray:

@@ -117,19 +117,25 @@ def test_tailgating_is_a_near_miss():
     assert game.step(state, np.array([KEEP])).events["near_miss"][0] == 0.0
 
 
-def test_symbolic_reports_the_nearest_car_ahead_and_behind_per_lane():
+def test_symbolic_reports_the_nearest_car_ahead_and_behind_per_lane_from_our_own_outwards():
     game = no_spawn(Racer())
-    state = empty_road(game)
-    add_car(state, 0, lane=4, dy=28.0, speed=2.0)
-    add_car(state, 1, lane=4, dy=50.0, speed=1.5)  # farther: hidden behind the first
-    add_car(state, 2, lane=0, dy=-14.0, speed=1.5)
-    obs = game.symbolic(state)[0]
-    assert game.symbolic_space().contains(obs)
-    lanes = obs[4:].reshape(5, 4)  # (ahead dist, ahead rel speed, behind dist, behind rel speed)
-    assert lanes[4].tolist() == pytest.approx([0.5, 0.0, 1.0, 0.0])
-    assert lanes[0].tolist() == pytest.approx([1.0, 0.0, 0.25, -0.25])
-    assert obs[0] == 0.5 and obs[1] == 0.5 and obs[2] == 0.0  # middle lane, middle speed, start
-    assert obs[3] == 1.0  # all the time is still to go
+    state = empty_road(game, n=2)
+    state["lane"][1] = 4  # game 1 drives in the rightmost lane
+    for g in (0, 1):
+        add_car(state, 0, lane=4, dy=28.0, speed=2.0, game=g)
+        add_car(state, 1, lane=4, dy=50.0, speed=1.5, game=g)  # farther: hidden behind the first
+        add_car(state, 2, lane=0, dy=-14.0, speed=1.5, game=g)
+    obs = game.symbolic(state)
+    assert all(game.symbolic_space().contains(o) for o in obs)
+    # per slot (own, left, right, two left, two right):
+    # ahead dist, ahead rel speed, behind dist, behind rel speed
+    middle, right_edge = obs[:, 4:].reshape(2, 5, 4)
+    car_ahead, car_behind, empty = [0.5, 0.0, 1.0, 0.0], [1.0, 0.0, 0.25, -0.25], [1, 0, 1, 0]
+    np.testing.assert_allclose(middle, [empty, empty, empty, car_behind, car_ahead])
+    wall = [0.0, 0.0, 0.0, 0.0]
+    np.testing.assert_allclose(right_edge, [car_ahead, empty, wall, empty, wall])
+    assert obs[0, :4].tolist() == [0.5, 0.5, 0.0, 1.0]  # middle lane and speed, start, all time
+    assert obs[1, 0] == 1.0
 
 
 def test_running_out_of_time_ends_the_drive_as_a_failure_the_agent_can_see_coming():
