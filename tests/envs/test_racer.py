@@ -37,7 +37,11 @@ def no_spawn(game: Racer) -> Racer:
 
 @pytest.mark.parametrize(
     ("kwargs", "valid"),
-    [({"n_lanes": 7}, "3, 4, 5"), ({"traffic": "rush"}, "light, normal"), ({"time_limit": 50}, "100")],
+    [
+        ({"n_lanes": 7}, "3, 4, 5"),
+        ({"traffic": "rush"}, "light, normal"),
+        ({"time_limit": 50}, "100"),
+    ],
 )
 def test_bad_options_name_the_valid_values(kwargs, valid):
     with pytest.raises(ValueError, match=valid):
