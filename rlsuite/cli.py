@@ -434,11 +434,15 @@ def run_envs(args: argparse.Namespace) -> int:
 def run_agents(args: argparse.Namespace) -> int:
     from rlsuite import playback
 
-    rows = playback.list_agents()
+    print_names(playback.list_agents())
+    return 0
+
+
+def print_names(rows: list[tuple[str, str]]) -> None:
+    """`rlsuite agents` / `rlsuite models`: one name and its description per line, aligned."""
     width = max(len(name) for name, _ in rows)
     for name, description in rows:
         print(f"{name:<{width}}  {description}")
-    return 0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -813,10 +817,7 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_models(args: argparse.Namespace) -> int:
     from rlsuite.supervised.registry import list_models
 
-    rows = list_models()
-    width = max(len(name) for name, _ in rows)
-    for name, description in rows:
-        print(f"{name:<{width}}  {description}")
+    print_names(list_models())
     return 0
 
 

@@ -31,6 +31,7 @@ and loads with ``torch.load(weights_only=True)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -142,12 +143,18 @@ class CellGridEncoder(nn.Module):
         self.map_shape = (height // cell, width // cell, channels[-1])
         self.out_dim = height // cell * (width // cell) * channels[-1]
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Frames ``(B, H, W, C)`` in 0..255 -> features ``(B, rows * cols * channels)``."""
+    def cell_codes(self, obs: torch.Tensor, layers: Sequence[nn.Module]) -> torch.Tensor:
+        """Frames ``(B, H, W, C)`` in 0..255 -> ``(B, c, rows, cols)``: the cell convolution, then
+        the 1x1 `layers`, each with ReLU."""
         x = obs.float().permute(0, 3, 1, 2) * self.pixel_scale  # (B, C, H, W) in 0..1
         x = F.relu(self.cell_conv(x))  # (B, c0, rows, cols): one vector per cell
-        for conv in self.pointwise:
+        for conv in layers:
             x = F.relu(conv(x))  # (B, c, rows, cols)
+        return x
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Frames ``(B, H, W, C)`` in 0..255 -> features ``(B, rows * cols * channels)``."""
+        x = self.cell_codes(obs, self.pointwise)
         return x.permute(0, 2, 3, 1).flatten(1)  # (B, rows * cols * channels)
 
 
@@ -184,11 +191,8 @@ class KeypointEncoder(CellGridEncoder):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Frames ``(B, H, W, C)`` in 0..255 -> ``(B, 3K)``: (x, y, peak) of each keypoint."""
-        x = obs.float().permute(0, 3, 1, 2) * self.pixel_scale  # (B, C, H, W) in 0..1
-        x = F.relu(self.cell_conv(x))  # (B, 64, rows, cols): one vector per cell
         *hidden, scores = self.pointwise
-        for conv in hidden:
-            x = F.relu(conv(x))
+        x = self.cell_codes(obs, hidden)  # (B, 64, rows, cols)
         scores = scores(x).flatten(2)  # (B, K, rows * cols): no ReLU, these are logits
         p = scores.softmax(dim=2)  # a distribution over the cells, per keypoint
         keypoints = torch.stack([p @ self.grid_x, p @ self.grid_y, p.amax(dim=2)], dim=2)
