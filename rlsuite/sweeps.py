@@ -570,6 +570,11 @@ def _start_ray(ray: Any, address: str | None) -> None:
 
     if ray.is_initialized():
         return
+    # Ray starts its workers at niceness 15, below every other process of the user's: on a
+    # busy machine a sweep's trials would then wait behind anything else that runs, where the
+    # same runs started by `rlsuite train` would not. Trials run at the user's own priority
+    # (an explicit RAY_worker_niceness is kept).
+    os.environ.setdefault("RAY_worker_niceness", "0")
     try:
         ray.init(
             address=address,

@@ -185,3 +185,22 @@ def test_without_ray_the_sweep_says_how_to_install_it(tmp_path, capsys):
         == 'rlsuite: error: rlsuite sweep needs Ray Tune: pip install "rlsuite[ray]"\n'
     )
     assert not (tmp_path / "sweep").exists()
+
+
+def test_trials_run_at_the_users_own_priority():
+    """Ray starts its workers at niceness 15; the sweep's local Ray starts them at the caller's,
+    so that on a busy machine a sweep's runs do not wait behind what `rlsuite train` would not."""
+    code = (
+        "import os, ray\n"
+        "from rlsuite.sweeps import _start_ray\n"
+        "_start_ray(ray, None)\n"
+        "print(os.nice(0), ray.get(ray.remote(lambda: os.nice(0)).remote()))\n"
+        "ray.shutdown()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RAY_worker_niceness"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    ours, worker = done.stdout.split()[-2:]
+    assert worker == ours

@@ -11,11 +11,13 @@ the first alien it meets. Clear the wave before the aliens land, and dodge the b
 ``Discrete(4)``: 0 noop, 1 left, 2 right, 3 fire (ignored while a bullet is in flight).
 
 ## Observation
-- ``obs_mode="symbolic"``: ``Box(-1, 1, (42,), float32)``: the cannon's column; the bullet
+- ``obs_mode="symbolic"``: ``Box(-1, 1, (45,), float32)``: the cannon's column; the bullet
   (in flight, column, row); the 18 alive flags of the formation (row by row); each of the 6
   alien columns' distance from the cannon (column minus the cannon's); the formation's
   left column, top row, marching direction (-1 or +1) and march clock; the 3 bomb slots, lowest
-  bomb first (falling, column relative to the cannon, row); lives left. Columns and rows are
+  bomb first (falling, column relative to the cannon, row); the row of the lowest bomb in the
+  column left of the cannon, its own and the one right of it (0: none), the cells it can reach
+  in one step, as a player sees them at a glance; lives left. Columns and rows are
   divided by 15, so every entry lies in [-1, 1].
 - ``obs_mode="pixels"``: ``Box(0, 255, (64, 64, 3), uint8)``: green aliens, the red cannon,
   a white bullet, orange bombs, and one red mark per life in the top-left corner. A one-pixel
@@ -70,6 +72,7 @@ BOMB_CHANCE = 0.25  # per step, when a bomb slot is free
 # steps down, each at most MAX_OFFSET + 1 marches after the last.
 LONGEST_WAVE = MOVE_EVERY * (MAX_OFFSET + 1) * (LANDING_ROW - START_TOP)
 KILL_WEIGHT = 0.8  # share of the shaping progress for aliens shot (the rest: lives left)
+NEAR_COLUMNS = np.array([-1, 0, 1])  # the columns the cannon can reach in one step
 MARK_ROW = CELL - 1  # pixel row of the direction and clock marks: no sprite uses it in board row 0
 DIRECTION_MARK, CLOCK_MARK = 40, 48  # first pixel column of each mark (lives end before 36)
 
@@ -108,7 +111,7 @@ class Invaders(Game):
         self.max_lives = lives
 
     def symbolic_space(self) -> spaces.Box:
-        return spaces.Box(-1.0, 1.0, (42,), dtype=np.float32)
+        return spaces.Box(-1.0, 1.0, (45,), dtype=np.float32)
 
     def shaping_horizon(self) -> int:
         return LONGEST_WAVE
@@ -273,9 +276,17 @@ class Invaders(Game):
                 axis=1,
             ),
             bombs.reshape(B, -1),
+            self.bombs_near(state) / scale,
             state["lives"][:, None] / self.max_lives,
         ]
         return np.concatenate(columns, axis=1).astype(np.float32)
+
+    def bombs_near(self, state: State) -> np.ndarray:
+        """(B, 3): the row of the lowest bomb in the column left of the cannon, its own column
+        and the one right of it (0 where none falls): the cells the cannon can reach this step."""
+        near = state["player_x"][:, None] + NEAR_COLUMNS  # (B, 3)
+        falling = state["bomb_on"][:, None, :] & (state["bomb_x"][:, None, :] == near[:, :, None])
+        return np.where(falling, state["bomb_y"][:, None, :], 0).max(axis=2)
 
     def draw(self, state: State) -> np.ndarray:
         B = len(state["t"])

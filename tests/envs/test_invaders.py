@@ -82,6 +82,20 @@ def test_stepping_aside_dodges_a_bomb():
     assert result.events["hit"][0] == 0 and state["lives"][0] == 3
 
 
+def test_the_observation_shows_the_bombs_the_cannon_can_step_into():
+    game, state = new_games()
+    quiet(state)
+    state["player_x"][0] = 5
+    # One bomb right above the cannon, one low in the column to its right, one far away.
+    for slot, (x, y) in enumerate([(5, 9), (6, 13), (11, 14)]):
+        state["bomb_on"][0, slot], state["bomb_x"][0, slot], state["bomb_y"][0, slot] = True, x, y
+    near = game.symbolic(state)[0, -4:-1] * 15  # left, own, right column; then lives
+    assert near == pytest.approx([0, 9, 13])
+    state["bomb_y"][0, 0] = 12  # a second bomb in the right-hand column: the lower one counts
+    state["bomb_x"][0, 0] = 6
+    assert game.symbolic(state)[0, -4:-1] * 15 == pytest.approx([0, 0, 13])
+
+
 def test_clearing_the_wave_wins_and_landing_loses():
     game, state = new_games()
     quiet(state)
