@@ -16,6 +16,7 @@ the ratio is SB3's time over rlsuite's. The sparse column is the rlsuite run aga
     python benchmarks/games_learning.py --out games.jsonl             # every row (hours)
     python benchmarks/games_learning.py --rows KeyDoor-8x8 --sparse   # rows whose name has it
     python benchmarks/games_learning.py --rows pixels --agents ppo --no-sb3
+    python benchmarks/games_learning.py --rows Invaders-v0 --agents ppo --only-sb3 --out sb3.jsonl
     python benchmarks/games_learning.py --quick --rows Racer          # 4096 steps: does it run?
     python benchmarks/games_learning.py --combine a.jsonl b.jsonl     # one table from saved runs
     python benchmarks/games_learning.py --time-to 0.9                 # KeyDoor-16x16: time to 0.9
@@ -358,6 +359,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", help="default 0 1 2 (pixel rows: 0)")
     parser.add_argument("--agents", nargs="+", default=["ppo", "a2c"])
     parser.add_argument("--no-sb3", action="store_true", help="rlsuite only")
+    parser.add_argument("--only-sb3", action="store_true", help="SB3 only (combine with --out)")
     parser.add_argument("--sparse", action="store_true", help="also train with reward_mode=sparse")
     parser.add_argument("--quick", action="store_true", help="4096 steps, 8 eval episodes")
     parser.add_argument("--budget-scale", type=float, default=1.0, help="times n_timesteps")
@@ -381,7 +383,8 @@ def main() -> None:
 
     rows = [r for r in all_rows() if r.agent in args.agents]
     rows = [r for r in rows if not args.rows or any(s in r.name for s in args.rows)]
-    sides = ["rlsuite"] + ([] if args.no_sb3 else ["sb3"])
+    sides = [] if args.only_sb3 else ["rlsuite"]
+    sides += [] if args.no_sb3 else ["sb3"]
     records = []
     for row in rows:
         seeds = args.seeds or ([0] if row.obs == "pixels" else [0, 1, 2])
