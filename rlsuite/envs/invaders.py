@@ -11,13 +11,14 @@ the first alien it meets. Clear the wave before the aliens land, and dodge the b
 ``Discrete(4)``: 0 noop, 1 left, 2 right, 3 fire (ignored while a bullet is in flight).
 
 ## Observation
-- ``obs_mode="symbolic"``: ``Box(-1, 1, (45,), float32)``: the cannon's column; the bullet
+- ``obs_mode="symbolic"``: ``Box(-1, 1, (47,), float32)``: the cannon's column; the bullet
   (in flight, column, row); the 18 alive flags of the formation (row by row); each of the 6
   alien columns' distance from the cannon (column minus the cannon's); the formation's
   left column, top row, marching direction (-1 or +1) and march clock; the 3 bomb slots, lowest
-  bomb first (falling, column relative to the cannon, row); the row of the lowest bomb in the
-  column left of the cannon, its own and the one right of it (0: none), the cells it can reach
-  in one step, as a player sees them at a glance; lives left. Columns and rows are
+  bomb first (falling, column relative to the cannon, row); what a player sees at a glance: the
+  row of the lowest bomb in the column left of the cannon, its own and the one right of it (0:
+  none), the cells it can reach in one step, and the nearest column that still has aliens (its
+  distance from the cannon, the row of its lowest alien); lives left. Columns and rows are
   divided by 15, so every entry lies in [-1, 1].
 - ``obs_mode="pixels"``: ``Box(0, 255, (64, 64, 3), uint8)``: green aliens, the red cannon,
   a white bullet, orange bombs, and one red mark per life in the top-left corner. A one-pixel
@@ -111,7 +112,7 @@ class Invaders(Game):
         self.max_lives = lives
 
     def symbolic_space(self) -> spaces.Box:
-        return spaces.Box(-1.0, 1.0, (45,), dtype=np.float32)
+        return spaces.Box(-1.0, 1.0, (47,), dtype=np.float32)
 
     def shaping_horizon(self) -> int:
         return LONGEST_WAVE
@@ -277,6 +278,7 @@ class Invaders(Game):
             ),
             bombs.reshape(B, -1),
             self.bombs_near(state) / scale,
+            self.nearest_target(state) / scale,
             state["lives"][:, None] / self.max_lives,
         ]
         return np.concatenate(columns, axis=1).astype(np.float32)
@@ -287,6 +289,25 @@ class Invaders(Game):
         near = state["player_x"][:, None] + NEAR_COLUMNS  # (B, 3)
         falling = state["bomb_on"][:, None, :] & (state["bomb_x"][:, None, :] == near[:, :, None])
         return np.where(falling, state["bomb_y"][:, None, :], 0).max(axis=2)
+
+    def nearest_target(self, state: State) -> np.ndarray:
+        """(B, 2): the nearest column that still has aliens, as its distance from the cannon, and
+        the row of its lowest alien (both 0 once the wave is cleared)."""
+        games = np.arange(len(state["t"]))
+        has_alien = state["alive"].any(axis=1)  # (B, ALIEN_COLS)
+        columns = state["offset"][:, None] + GAP * np.arange(ALIEN_COLS)  # board columns
+        distance = columns - state["player_x"][:, None]
+        nearest = np.argmin(np.where(has_alien, np.abs(distance), 2 * COLS), axis=1)
+        in_column = state["alive"][games, :, nearest]  # (B, ALIEN_ROWS)
+        lowest = ALIEN_ROWS - 1 - np.argmax(in_column[:, ::-1], axis=1)
+        any_left = has_alien.any(axis=1)
+        return np.stack(
+            [
+                np.where(any_left, distance[games, nearest], 0),
+                np.where(any_left, state["top"] + GAP * lowest, 0),
+            ],
+            axis=1,
+        )
 
     def draw(self, state: State) -> np.ndarray:
         B = len(state["t"])

@@ -89,11 +89,24 @@ def test_the_observation_shows_the_bombs_the_cannon_can_step_into():
     # One bomb right above the cannon, one low in the column to its right, one far away.
     for slot, (x, y) in enumerate([(5, 9), (6, 13), (11, 14)]):
         state["bomb_on"][0, slot], state["bomb_x"][0, slot], state["bomb_y"][0, slot] = True, x, y
-    near = game.symbolic(state)[0, -4:-1] * 15  # left, own, right column; then lives
+    near = game.symbolic(state)[0, -6:-3] * 15  # left, own, right column; then target, lives
     assert near == pytest.approx([0, 9, 13])
     state["bomb_y"][0, 0] = 12  # a second bomb in the right-hand column: the lower one counts
     state["bomb_x"][0, 0] = 6
-    assert game.symbolic(state)[0, -4:-1] * 15 == pytest.approx([0, 0, 13])
+    assert game.symbolic(state)[0, -6:-3] * 15 == pytest.approx([0, 0, 13])
+
+
+def test_the_observation_shows_the_nearest_column_that_still_has_aliens():
+    game, state = new_games()
+    quiet(state)
+    state["offset"][0], state["top"][0], state["player_x"][0] = 3, 4, 8  # columns 3, 5, ..., 13
+    state["alive"][0] = False
+    state["alive"][0, 0, 1] = True  # column 5, top row (board row 4)
+    state["alive"][0, :2, 4] = True  # column 11, rows 4 and 6: the lower one counts
+    target = game.symbolic(state)[0, -3:-1] * 15  # distance from the cannon, lowest alien's row
+    assert target == pytest.approx([-3, 4])  # column 5 is 3 to the left; column 11 is 3 right
+    state["player_x"][0] = 9
+    assert game.symbolic(state)[0, -3:-1] * 15 == pytest.approx([2, 6])
 
 
 def test_clearing_the_wave_wins_and_landing_loses():
