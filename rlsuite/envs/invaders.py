@@ -169,6 +169,19 @@ class Invaders(Game):
         kills[games] = 1
         return kills
 
+    def _lowest_in_column(self, state: State, games: np.ndarray, column: np.ndarray) -> np.ndarray:
+        """Formation row (0 to ALIEN_ROWS - 1) of the lowest living alien in `column` of each game
+        in `games` (0 where the column is empty)."""
+        return ALIEN_ROWS - 1 - np.argmax(state["alive"][games, ::-1, column], axis=1)
+
+    def _nearest_alien_column(self, state: State) -> tuple[np.ndarray, np.ndarray]:
+        """(board columns (B, ALIEN_COLS) of the formation, index (B,) of the column nearest the
+        cannon that still has aliens); the observation and the expert both aim at it."""
+        has_alien = state["alive"].any(axis=1)  # (B, ALIEN_COLS)
+        columns = state["offset"][:, None] + GAP * np.arange(ALIEN_COLS)
+        gap = np.where(has_alien, np.abs(columns - state["player_x"][:, None]), 2 * COLS)
+        return columns, np.argmin(gap, axis=1)
+
     def _lowest_alive_row(self, state: State) -> np.ndarray:
         """Board row of the lowest living alien (-1 where none is left)."""
         row_alive = state["alive"].any(axis=2)  # (B, ALIEN_ROWS)
@@ -231,7 +244,7 @@ class Invaders(Game):
             # The k-th column that still has aliens, k uniform among them.
             k = (pick_draw[games] * n_shooters[games]).astype(np.int64)  # draws are < 1
             column = np.argmax(np.cumsum(shooters[games], axis=1) > k[:, None], axis=1)
-            lowest = ALIEN_ROWS - 1 - np.argmax(state["alive"][games, ::-1, column], axis=1)
+            lowest = self._lowest_in_column(state, games, column)
             slot = np.argmax(free[games], axis=1)
             state["bomb_x"][games, slot] = state["offset"][games] + GAP * column
             state["bomb_y"][games, slot] = state["top"][games] + GAP * lowest + 1
@@ -294,16 +307,12 @@ class Invaders(Game):
         """(B, 2): the nearest column that still has aliens, as its distance from the cannon, and
         the row of its lowest alien (both 0 once the wave is cleared)."""
         games = np.arange(len(state["t"]))
-        has_alien = state["alive"].any(axis=1)  # (B, ALIEN_COLS)
-        columns = state["offset"][:, None] + GAP * np.arange(ALIEN_COLS)  # board columns
-        distance = columns - state["player_x"][:, None]
-        nearest = np.argmin(np.where(has_alien, np.abs(distance), 2 * COLS), axis=1)
-        in_column = state["alive"][games, :, nearest]  # (B, ALIEN_ROWS)
-        lowest = ALIEN_ROWS - 1 - np.argmax(in_column[:, ::-1], axis=1)
-        any_left = has_alien.any(axis=1)
+        columns, nearest = self._nearest_alien_column(state)
+        lowest = self._lowest_in_column(state, games, nearest)
+        any_left = state["alive"].any(axis=(1, 2))
         return np.stack(
             [
-                np.where(any_left, distance[games, nearest], 0),
+                np.where(any_left, columns[games, nearest] - state["player_x"], 0),
                 np.where(any_left, state["top"] + GAP * lowest, 0),
             ],
             axis=1,
@@ -344,8 +353,7 @@ class Invaders(Game):
         B = len(state["t"])
         x = state["player_x"]
         # Where could the cannon be after this step: left, stay, right.
-        moves = np.array([-1, 0, 1])
-        cand = np.clip(x[:, None] + moves, 0, COLS - 1)  # (B, 3)
+        cand = np.clip(x[:, None] + NEAR_COLUMNS, 0, COLS - 1)  # (B, 3)
         # Danger of standing in a column: a bomb about to land there (row 14 is certain death
         # this step, rows 12-13 leave a step or two to get away).
         bomb_row = np.where(state["bomb_on"], state["bomb_y"], -1)  # (B, K)
@@ -355,10 +363,8 @@ class Invaders(Game):
             [rows_in_col >= LANDING_ROW, rows_in_col >= LANDING_ROW - 2], [100.0, 10.0], 0.0
         )
         # Target: the nearest column that has an alien, where the formation will be soon.
-        has_alien = state["alive"].any(axis=1)  # (B, ALIEN_COLS)
-        alien_cols = state["offset"][:, None] + GAP * np.arange(ALIEN_COLS)  # (B, ALIEN_COLS)
-        gap = np.where(has_alien, np.abs(alien_cols - x[:, None]), COLS * 2)
-        target = alien_cols[np.arange(B), np.argmin(gap, axis=1)]
+        columns, nearest = self._nearest_alien_column(state)
+        target = columns[np.arange(B), nearest]
         distance = np.abs(cand - target[:, None]) * 1.0
         choice = np.argmin(danger + distance, axis=1)  # ties prefer left, then stay
         actions = np.array([LEFT, NOOP, RIGHT])[choice]
