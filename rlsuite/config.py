@@ -282,9 +282,17 @@ _DROPPED = ("default_steps",)  # a run's own `steps` has always been saved besid
 
 
 def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
-    """An older config's run settings moved out of ``agent_config``; new configs pass unchanged."""
+    """An older config's run settings moved out of ``agent_config``, and its unused curiosity
+    setting dropped; new configs pass unchanged."""
     agent_config = data.get("agent_config")
-    if not isinstance(agent_config, dict) or not set(agent_config) & {*_MOVED_TO_RUN, *_DROPPED}:
+    if not isinstance(agent_config, dict):
+        return data
+    if agent_config.get("curiosity_epochs") == 1 and agent_config.get("curiosity") is None:
+        # Before curiosity_epochs defaulted to none (each kind's own), every a2c/ppo config
+        # saved its old default, 1, which a plain agent never used and would now refuse.
+        agent_config = {k: v for k, v in agent_config.items() if k != "curiosity_epochs"}
+        data = {**data, "agent_config": agent_config}
+    if not set(agent_config) & {*_MOVED_TO_RUN, *_DROPPED}:
         return data
     data, agent_config = dict(data), dict(agent_config)
     for key in _MOVED_TO_RUN:

@@ -72,6 +72,18 @@ def test_an_older_config_yaml_with_run_settings_in_agent_config_is_read(tmp_path
     assert read_config_file(tmp_path / "config.yaml")["n_envs"] == 4
 
 
+@pytest.mark.parametrize("agent", ["a2c", "ppo"])
+def test_an_older_config_with_the_old_curiosity_epochs_default_is_read(agent):
+    """Configs saved before curiosity_epochs defaulted to none hold its old default, 1: unused
+    without curiosity (dropped on reading), kept with it (resume stays exact)."""
+    plain = resolve_config("CartPole-v1", agent).to_dict()
+    plain["agent_config"]["curiosity_epochs"] = 1
+    assert "curiosity_epochs" not in RunConfig.from_dict(plain).agent_config
+    curious = resolve_config("CartPole-v1", agent, settings=["curiosity=icm"]).to_dict()
+    curious["agent_config"]["curiosity_epochs"] = 1
+    assert RunConfig.from_dict(curious).agent_config["curiosity_epochs"] == 1
+
+
 def test_every_agent_setting_declares_a_kind():
     for name, cls in AGENTS.items():
         for field in dataclasses.fields(cls.Config):

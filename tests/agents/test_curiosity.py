@@ -76,6 +76,20 @@ def test_intrinsic_reward_falls_for_seen_states_and_stays_high_for_new_ones(kind
     assert after_new > 5 * after_seen
 
 
+@pytest.mark.parametrize("kind, passes", [("icm", 4), ("rnd", 1)])
+def test_each_kind_learns_its_own_number_of_passes_unless_told(kind, passes):
+    # ICM's forward model must keep up with an encoder that moves: four passes by default.
+    seen, _ = keydoor_transitions()
+    n = 256  # one minibatch, so each pass is one Adam step
+    batch = tuple(part[:n] for part in seen)
+    envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+    for settings, expected in [({}, passes), ({"curiosity_epochs": 2}, 2)]:
+        agent = make_agent("ppo", envs, {"curiosity": kind, **settings}, seed=0)
+        agent.curiosity.learn(*batch, agent.np_random)
+        steps = {int(s["step"]) for s in agent.curiosity.optimizer.state.values()}
+        assert steps == {expected}
+
+
 @pytest.mark.parametrize("mode", [AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP])
 def test_intrinsic_return_runs_across_episode_ends_extrinsic_stops(mode, toy_envs):
     # CountEnv: reward 1 every step, terminates after 2 steps, obs = the step count.
