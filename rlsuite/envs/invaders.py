@@ -171,7 +171,8 @@ class Invaders(Game):
 
     def _lowest_in_column(self, state: State, games: np.ndarray, column: np.ndarray) -> np.ndarray:
         """Formation row (0 to ALIEN_ROWS - 1) of the lowest living alien in `column` of each game
-        in `games` (0 where the column is empty)."""
+        in `games`; an empty column gives ALIEN_ROWS - 1 (callers ask only about columns that
+        still have aliens, or mask the answer)."""
         return ALIEN_ROWS - 1 - np.argmax(state["alive"][games, ::-1, column], axis=1)
 
     def _nearest_alien_column(self, state: State) -> tuple[np.ndarray, np.ndarray]:
