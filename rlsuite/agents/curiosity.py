@@ -56,6 +56,7 @@ from rlsuite.agents.common.nets import (
     numpy_views,
 )
 from rlsuite.agents.common.normalize import ObservationNormalizer, RewardScaler
+from rlsuite.agents.common.optim import flatten_parameters
 from rlsuite.agents.common.returns import gae
 from rlsuite.agents.common.rollout import RolloutBatch, RolloutCollector, TrainBatch, to_train_batch
 from rlsuite.config import (
@@ -289,7 +290,8 @@ class ICM(nn.Module):
         The forward model sees phi detached: its error must not train the encoder (else phi
         would collapse to a constant, which is perfectly predictable).
         """
-        phi, next_phi = self.phi(obs), self.phi(next_obs)  # (B, features) each
+        # (B, features) each, from one pass of the encoder over both (half the calls)
+        phi, next_phi = self.phi(torch.cat([obs, next_obs])).split(len(obs))
         predicted = self.forward_model(
             torch.cat([phi.detach(), action_input(actions, self.action_space)], dim=1)
         )
@@ -549,8 +551,12 @@ class Curiosity:
         if self.module is not None:
             self.module.to(self.device)
             self.numpy_rewards = self.module.numpy_ready()
+            # One flat vector theta, as the agents have: Adam is then one update of one tensor
+            # per step instead of one per weight and bias (a pretrained encoder kept frozen is
+            # left out).
             trainable = [p for p in self.module.parameters() if p.requires_grad]
-            self.optimizer = torch.optim.Adam(trainable, lr=c.curiosity_learning_rate)
+            self.theta = flatten_parameters(trainable)
+            self.optimizer = torch.optim.Adam([self.theta], lr=c.curiosity_learning_rate)
         # RND's observation statistics, per feature (per pixel for images), clipped to +-5.
         self.obs_normalizer = None
         if self.kind == "rnd":
@@ -653,7 +659,7 @@ class Curiosity:
                     loss, metrics = self.module.loss(obs_t[rows], actions_t[rows], next_input[rows])
                 else:
                     loss, metrics = self.module.loss(next_input[rows])
-                self.optimizer.zero_grad()
+                self.theta.grad.zero_()  # in place: each weight's .grad is a view into it
                 loss.backward()
                 self.optimizer.step()
                 for tag, value in metrics.items():
@@ -757,8 +763,28 @@ class Curiosity:
         return {**state, "warmed_up": self.warmed_up, "pending": pending}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("optimizer") is not None:
+            state = {**state, "optimizer": flat_adam_state(state["optimizer"])}
         for key, part in self._parts().items():
             if part is not None and state.get(key) is not None:
                 part.load_state_dict(state[key])
         self.warmed_up = bool(state["warmed_up"])
         self.pending = [tuple(x.numpy() for x in part) for part in state.get("pending", [])]
+
+
+def flat_adam_state(saved: dict[str, Any]) -> dict[str, Any]:
+    """An Adam state of the module's weights one by one (checkpoints written before theta) as
+    the state of the one flat vector theta: each running mean laid end to end, in the order
+    ``flatten_parameters`` lays the weights. A flat state is returned as it is."""
+    (group,) = saved["param_groups"]
+    if len(group["params"]) == 1:
+        return saved
+    per_weight = [saved["state"][i] for i in group["params"] if i in saved["state"]]
+    state = {}
+    if per_weight:  # no state before the first step
+        state[0] = {
+            key: (per_weight[0][key].clone() if key == "step" else
+                  torch.cat([w[key].reshape(-1) for w in per_weight]))
+            for key in per_weight[0]
+        }  # fmt: skip
+    return {"state": state, "param_groups": [{**group, "params": [0]}]}

@@ -182,3 +182,26 @@ def test_rewards_in_numpy_equal_torchs(kind):
             expected = module.intrinsic_reward(torch.from_numpy(next_obs))
             got = module.intrinsic_reward_numpy(next_obs)
     np.testing.assert_allclose(got, expected.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_a_checkpoint_from_before_the_flat_theta_continues_as_it_would_have():
+    # Checkpoints written before the module's weights became one flat vector hold Adam's
+    # state weight by weight; loaded now, training goes on exactly as the per-weight Adam would.
+    seen, _ = keydoor_transitions()
+    batch = tuple(part[:256] for part in seen)
+    envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+    settings = {"curiosity": "icm", "curiosity_epochs": 1}
+    old = make_agent("ppo", envs, settings, seed=0).curiosity
+    weights = list(old.module.parameters())
+    old.optimizer = torch.optim.Adam(weights, lr=old.settings.curiosity_learning_rate)  # the old way
+    for seed in (1, 2):
+        old.learn(*batch, np.random.default_rng(seed))
+    saved = old.state_dict()
+    assert len(saved["optimizer"]["state"]) == len(weights) > 1  # one state per weight and bias
+
+    new = make_agent("ppo", envs, settings, seed=0).curiosity
+    new.load_state_dict(saved)
+    for part in (old, new):
+        part.learn(*batch, np.random.default_rng(3))
+    for got, expected in zip(new.module.parameters(), weights, strict=True):
+        torch.testing.assert_close(got, expected)
