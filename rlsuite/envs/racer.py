@@ -37,8 +37,14 @@ px per step. Traffic drives at 1.25 to 2.0 px per step.
   `scale = 0.5 / (gamma + (1 - gamma) * time_limit)` (see `rlsuite.envs.shaping`: every finish
   within the time limit then beats every crash and every drive that runs out of time, by at least
   0.5), plus an event bonus of 0.5 / 1500 per px driven (0.5 for the whole road: a signal the
-  critic cannot cancel, see `rlsuite.envs.shaping`). A drive that crashes or runs out of time covers
-  less road than one that finishes, so its bonus is smaller too.
+  critic cannot cancel, see `rlsuite.envs.shaping`), and 0.5 / 1500 again per px driven beyond
+  the pace that just finishes in time (1500 / `time_limit` px per step: 1.5 by default), so a
+  step pays more the more it is ahead of that pace, and a car that follows the traffic at 1.5
+  earns none of it. A drive that crashes or runs out of time covers less road than one that
+  finishes, so its bonus for road driven is smaller too; its pace bonus can be larger than a
+  slow finish's, but never more than `0.5 * (1 - pace / 3)` (0.25 by default; each px at top
+  speed, 3, is at most that share beyond the pace), so every finish still beats every failed
+  drive by at least `pace / 6` (0.25 by default).
 
 ## Termination
 Terminated on a crash or when the time runs out (failures), or on reaching the finish (success,
@@ -91,8 +97,9 @@ class Racer(Game):
         "faster",
         "slower",
     )
-    # 0.5 over the whole road: a drive that fails covered less of it (module docstring).
-    event_bonus: ClassVar[dict[str, float]] = {"driven": 0.5 / FINISH}
+    # 0.5 over the whole road: a drive that fails covered less of it; and as much again for
+    # each px driven beyond the pace the time limit asks for (module docstring).
+    event_bonus: ClassVar[dict[str, float]] = {"driven": 0.5 / FINISH, "pace": 0.5 / FINISH}
     render_fps: ClassVar[int] = 15
 
     def __init__(self, n_lanes: int = 5, traffic: str = "normal", time_limit: int = 1000) -> None:
@@ -104,6 +111,7 @@ class Racer(Game):
             raise ValueError(f"time_limit must be an integer from 100 to 10000, got {time_limit!r}")
         self.n_lanes = n_lanes
         self.time_limit = time_limit
+        self.pace = FINISH / time_limit  # px per step that just reach the finish in time
         self.spawn_prob = SPAWN_PROB[traffic]
         self.road_left = (self.frame_size - n_lanes * LANE_W) // 2
         self._backgrounds = self._backgrounds_table()
@@ -178,6 +186,7 @@ class Racer(Game):
         state["crashed"] = crashed
         events = {
             "driven": v.astype(np.float64),  # px of road covered this step
+            "pace": np.maximum(v - self.pace, 0.0),  # px beyond the pace that finishes in time
             "overtake": (passed - passed_us).astype(np.float64),
             "near_miss": (near * ~crashed).astype(np.float64),
             "crash": crashed.astype(np.float64),

@@ -19,8 +19,9 @@ task reward (Forage: nobody survives 300 steps by chance; Racer: nobody drives 1
 the critic soon learns ``V' = -Phi`` and the guidance is gone. Those games add an **event bonus**:
 a small reward per named event (``Game.event_bonus``) that points the same way as the task (an
 alien shot, road driven, food eaten), chosen so that no episode that fails can collect more of it
-than a success does; each game's docstring gives its bound, and the tests check it against the
-scripted expert.
+than a success does, or (Racer's bonus for driving faster than the time limit needs) so little
+more that the potential's margin below still leaves every success ahead; each game's docstring
+gives its bound, and the tests check it against the scripted expert.
 
 Why Phi >= 0, and why the scale depends on gamma. The agent maximises the *discounted* sum, where
 F telescopes to ``-Phi(s_0)`` (plus ``gamma^T Phi(s_T)`` when a time limit cuts the episode). A user

@@ -90,6 +90,13 @@ def _survive_but_never_finish(envs, rng):
     return np.where((envs.unwrapped.state["distance"] > 400) & ~lane_change, 4, actions)
 
 
+def _race_then_crash(envs, rng):
+    """The expert until 1300 px, then top speed straight ahead: the most pace bonus a failed
+    drive can collect (a run that happens to reach the finish is left out as a success)."""
+    actions = envs.unwrapped.expert_actions()
+    return np.where(envs.unwrapped.state["distance"] > 1300, 3, actions)  # 3: faster
+
+
 def _eat_then_starve(envs, rng):
     """The expert for 150 steps, then standing still until health runs out."""
     actions = envs.unwrapped.expert_actions()
@@ -100,7 +107,7 @@ FAILING = {
     "KeyDoor": [_hover_by_the_goal],
     "Maze": [_hover_by_the_goal],
     "Invaders": [_dodge_but_never_fire],
-    "Racer": [_survive_but_never_finish],
+    "Racer": [_survive_but_never_finish, _race_then_crash],
     "Forage": [_eat_then_starve],
 }
 
