@@ -193,7 +193,8 @@ def test_a_checkpoint_from_before_the_flat_theta_continues_as_it_would_have():
     settings = {"curiosity": "icm", "curiosity_epochs": 1}
     old = make_agent("ppo", envs, settings, seed=0).curiosity
     weights = list(old.module.parameters())
-    old.optimizer = torch.optim.Adam(weights, lr=old.settings.curiosity_learning_rate)  # the old way
+    # The old way: torch's Adam over the weights and biases one by one.
+    old.optimizer = torch.optim.Adam(weights, lr=old.settings.curiosity_learning_rate)
     for seed in (1, 2):
         old.learn(*batch, np.random.default_rng(seed))
     saved = old.state_dict()
