@@ -27,7 +27,11 @@ action (MultiRoom's doors must be toggled open; that adds steps, not difficulty)
   With `goal_hint=False` the goal's offset is left out: `Box(-1, 1, (149,), float32)`, and the
   agent sees the goal only once it is within its 7x7 view, which makes the maze a test of
   exploration (curiosity) rather than of following a direction. The default, `True`, keeps the
-  offset. Pixels show the whole grid either way.
+  offset. With `show_visited=True` a fourth 7x7 channel, `visited`, after `goal`, is 1 on the
+  cells the agent has stood on this episode (`Box(-1, 1, (200,), float32)`, 198 without the
+  hint): a memory of the search, without which a deterministic policy that heads for the goal
+  from one cell and away from it in the next steps between the two until the time runs out.
+  The default, `False`, keeps the observation as it was. Pixels show the whole grid either way.
 - `obs_mode="pixels"`: `Box(0, 255, (64, 64, 3), uint8)`, 4 pixels per cell: grey walls, brown
   doorways, green goal, red agent.
 
@@ -169,18 +173,25 @@ class Maze(Game):
         n_rooms: how many rooms the chain has, from 1 to 6.
         goal_hint: whether the symbolic observation ends with the goal's offset (dx, dy) from
             the agent; False leaves it out (an exploration test).
+        show_visited: whether the symbolic observation has a fourth 7x7 channel, 1 on the cells
+            the agent has stood on this episode (a memory of its search).
     """
 
     action_meanings: ClassVar[tuple[str, ...]] = grid.MOVE_NAMES
     render_fps: ClassVar[int] = 10
 
-    def __init__(self, n_rooms: int = 4, goal_hint: bool = True) -> None:
+    def __init__(
+        self, n_rooms: int = 4, goal_hint: bool = True, show_visited: bool = False
+    ) -> None:
         if not isinstance(n_rooms, (int, np.integer)) or not 1 <= n_rooms <= MAX_ROOMS:
             raise ValueError(f"n_rooms must be an integer from 1 to {MAX_ROOMS}, got {n_rooms!r}")
         if not isinstance(goal_hint, (bool, np.bool_)):
             raise ValueError(f"goal_hint must be true or false, got {goal_hint!r}")
+        if not isinstance(show_visited, (bool, np.bool_)):
+            raise ValueError(f"show_visited must be true or false, got {show_visited!r}")
         self.n_rooms = int(n_rooms)
         self.goal_hint = bool(goal_hint)
+        self.show_visited = bool(show_visited)
         self.size = GRID_SIZE
         self._tiles = grid.make_tiles(grid.tile_size(self.size))
         self._tiles.flags.writeable = False  # a constant: rlsuite.envstate leaves it out
@@ -193,8 +204,12 @@ class Maze(Game):
         return spaces.Box(-1.0, 1.0, (self._obs_size(),), dtype=np.float32)
 
     def _obs_size(self) -> int:
-        """Three 7x7 channels, the agent's (x, y), and the goal's (dx, dy) with the hint."""
-        return 3 * VIEW * VIEW + (4 if self.goal_hint else 2)
+        """Three 7x7 channels (four with the visited cells), the agent's (x, y), and the goal's
+        (dx, dy) with the hint."""
+        return self._channels() * VIEW * VIEW + (4 if self.goal_hint else 2)
+
+    def _channels(self) -> int:
+        return 4 if self.show_visited else 3
 
     def new_state(self, n: int) -> State:
         padded = self.size + 2 * PAD
@@ -208,6 +223,7 @@ class Maze(Game):
             "goal_x": np.zeros(n, dtype=np.int64),
             "goal_y": np.zeros(n, dtype=np.int64),
             "best_room": np.zeros(n, dtype=np.int64),  # furthest room reached this episode
+            "visited": np.zeros((n, padded, padded), dtype=bool),  # cells stood on this episode
         }
 
     def reset_games(self, state: State, idx: np.ndarray) -> None:
@@ -227,6 +243,8 @@ class Maze(Game):
             state["agent_x"][i], state["agent_y"][i] = ax, ay
             state["goal_x"][i], state["goal_y"][i] = gx, gy
         state["best_room"][idx] = 0
+        state["visited"][idx] = False
+        state["visited"][idx, state["agent_y"][idx] + PAD, state["agent_x"][idx] + PAD] = True
 
     # ------------------------------------------------------------------ rules
     def step(self, state: State, actions: np.ndarray) -> Transition:
@@ -237,6 +255,7 @@ class Maze(Game):
         free = state["cells"][games, ny + PAD, nx + PAD] != grid.WALL
         np.copyto(x, nx, where=free)
         np.copyto(y, ny, where=free)
+        state["visited"][games, y + PAD, x + PAD] = True
         room = state["room_of"][games, y + PAD, x + PAD].astype(np.int64)
         new_room = room > state["best_room"]
         np.maximum(state["best_room"], room, out=state["best_room"])
@@ -271,9 +290,16 @@ class Maze(Game):
         obs[:, :n] = view == grid.WALL
         obs[:, n : 2 * n] = view == grid.DOOR_OPEN
         obs[:, 2 * n : 3 * n] = view == grid.GOAL
+        if self.show_visited:
+            obs[:, 3 * n : 4 * n] = state["visited"][
+                np.arange(B)[:, None],
+                (y + PAD)[:, None] + self._view_dy,
+                (x + PAD)[:, None] + self._view_dx,
+            ]
         scale = np.float32(1.0 / (self.size - 1))
-        obs[:, 3 * n] = x * scale
-        obs[:, 3 * n + 1] = y * scale
+        end = self._channels() * n
+        obs[:, end] = x * scale
+        obs[:, end + 1] = y * scale
         if self.goal_hint:
             obs[:, -2] = (state["goal_x"] - x) * scale
             obs[:, -1] = (state["goal_y"] - y) * scale

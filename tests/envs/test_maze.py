@@ -109,3 +109,31 @@ def test_goal_hint_off_leaves_out_the_goal_offset_and_nothing_else():
         blind_obs = blind.step(action)[0]
     with pytest.raises(ValueError, match="goal_hint"):
         gym.make("rlsuite/Maze-6Rooms-v0", goal_hint="no")
+
+
+def test_show_visited_marks_the_cells_stood_on_this_episode_and_nothing_else():
+    plain = gym.make("rlsuite/Maze-4Rooms-v0")
+    remembering = gym.make("rlsuite/Maze-4Rooms-v0", show_visited=True)
+    n = VIEW * VIEW
+    assert remembering.observation_space.shape == (4 * n + 4,)
+    obs, _ = remembering.reset(seed=5)
+    plain_obs, _ = plain.reset(seed=5)
+    stood = {position(remembering)}
+    for step, action in enumerate([0, 0, 1, 1, 2, 2, 3, 3, 0, 1]):
+        # Without the channel, the observation is the plain game's.
+        np.testing.assert_array_equal(np.delete(obs, np.s_[3 * n : 4 * n]), plain_obs)
+        assert remembering.observation_space.contains(obs)
+        x, y = position(remembering)  # the view's centre is the agent's cell
+        visited = obs[3 * n : 4 * n].reshape(VIEW, VIEW)
+        expected = np.zeros((VIEW, VIEW))
+        for cx, cy in stood:
+            if abs(cx - x) <= VIEW // 2 and abs(cy - y) <= VIEW // 2:
+                expected[cy - y + VIEW // 2, cx - x + VIEW // 2] = 1
+        np.testing.assert_array_equal(visited, expected, err_msg=f"step {step}")
+        obs = remembering.step(action)[0]
+        plain_obs = plain.step(action)[0]
+        stood.add(position(remembering))
+    obs, _ = remembering.reset(seed=6)  # a new episode remembers only its start
+    assert obs[3 * n : 4 * n].sum() == 1 and obs[3 * n + n // 2] == 1
+    with pytest.raises(ValueError, match="show_visited"):
+        gym.make("rlsuite/Maze-4Rooms-v0", show_visited=1)
