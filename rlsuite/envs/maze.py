@@ -213,7 +213,7 @@ class Maze(Game):
 
     def new_state(self, n: int) -> State:
         padded = self.size + 2 * PAD
-        return {
+        state = {
             "cells": np.full((n, padded, padded), grid.WALL, dtype=np.int8),  # walls around
             "room_of": np.full((n, padded, padded), -1, dtype=np.int8),
             "dist": np.full((n, padded, padded), FAR, dtype=np.int32),  # steps to the goal
@@ -223,8 +223,10 @@ class Maze(Game):
             "goal_x": np.zeros(n, dtype=np.int64),
             "goal_y": np.zeros(n, dtype=np.int64),
             "best_room": np.zeros(n, dtype=np.int64),  # furthest room reached this episode
-            "visited": np.zeros((n, padded, padded), dtype=bool),  # cells stood on this episode
         }
+        if self.show_visited:  # only then: the plain game's state (and checkpoints) as before
+            state["visited"] = np.zeros((n, padded, padded), dtype=bool)  # cells stood on
+        return state
 
     def reset_games(self, state: State, idx: np.ndarray) -> None:
         # One layout seed per game from its own stream, then a per-episode generator: the layout
@@ -243,8 +245,9 @@ class Maze(Game):
             state["agent_x"][i], state["agent_y"][i] = ax, ay
             state["goal_x"][i], state["goal_y"][i] = gx, gy
         state["best_room"][idx] = 0
-        state["visited"][idx] = False
-        state["visited"][idx, state["agent_y"][idx] + PAD, state["agent_x"][idx] + PAD] = True
+        if self.show_visited:
+            state["visited"][idx] = False
+            state["visited"][idx, state["agent_y"][idx] + PAD, state["agent_x"][idx] + PAD] = True
 
     # ------------------------------------------------------------------ rules
     def step(self, state: State, actions: np.ndarray) -> Transition:
@@ -255,7 +258,8 @@ class Maze(Game):
         free = state["cells"][games, ny + PAD, nx + PAD] != grid.WALL
         np.copyto(x, nx, where=free)
         np.copyto(y, ny, where=free)
-        state["visited"][games, y + PAD, x + PAD] = True
+        if self.show_visited:
+            state["visited"][games, y + PAD, x + PAD] = True
         room = state["room_of"][games, y + PAD, x + PAD].astype(np.int64)
         new_room = room > state["best_room"]
         np.maximum(state["best_room"], room, out=state["best_room"])
@@ -279,23 +283,20 @@ class Maze(Game):
     def symbolic(self, state: State) -> np.ndarray:
         B = len(state["agent_x"])
         x, y = state["agent_x"], state["agent_y"]
-        # (B, 49) cell ids around each agent; PAD cells of wall keep the view inside the arrays.
-        view = state["cells"][
+        # The (B, 49) cells around each agent; PAD cells of wall keep the view inside the arrays.
+        around = (
             np.arange(B)[:, None],
             (y + PAD)[:, None] + self._view_dy,
             (x + PAD)[:, None] + self._view_dx,
-        ]
+        )
+        view = state["cells"][around]
         obs = np.empty((B, self._obs_size()), dtype=np.float32)
         n = VIEW * VIEW
         obs[:, :n] = view == grid.WALL
         obs[:, n : 2 * n] = view == grid.DOOR_OPEN
         obs[:, 2 * n : 3 * n] = view == grid.GOAL
         if self.show_visited:
-            obs[:, 3 * n : 4 * n] = state["visited"][
-                np.arange(B)[:, None],
-                (y + PAD)[:, None] + self._view_dy,
-                (x + PAD)[:, None] + self._view_dx,
-            ]
+            obs[:, 3 * n : 4 * n] = state["visited"][around]
         scale = np.float32(1.0 / (self.size - 1))
         end = self._channels() * n
         obs[:, end] = x * scale
