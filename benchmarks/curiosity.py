@@ -6,7 +6,9 @@ Issue #9's acceptance, plain and curious side by side in one run, seeds 0-2 by d
   ppo/a2c with ``--curiosity rnd`` and ``--curiosity icm`` (target: success >= 0.9 within 2M
   steps, median of 3 seeds);
 - ``maze``: ``rlsuite/Maze-6Rooms-v0`` sparse with ``goal_hint=False``: plain ppo beside ppo with
-  rnd and icm (target: curiosity >= 0.5 while plain stays near 0);
+  rnd and icm (target: curiosity >= 0.5 while plain stays near 0). Its entry shows the cells
+  visited this episode (``show_visited``); ``--env-kwargs show_visited=false`` measures the
+  maze without them;
 - ``explore``: KeyDoor-16x16 with no extrinsic reward at all (``--no-extrinsic``): distinct
   cells per episode of the curious agent's policy over a random policy's (target: >= 3x); the
   heatmaps of both are saved as PNG files (``--heatmaps DIR``);
@@ -22,6 +24,7 @@ the end (``rollout/success_rate``) and of 50 deterministic evaluation episodes.
     python benchmarks/curiosity.py                            # everything (many CPU hours)
     python benchmarks/curiosity.py --parts keydoor --rows ppo,ppo+rnd --seeds 0 --steps 5e5
     python benchmarks/curiosity.py --parts cost --steps 1e5
+    python benchmarks/curiosity.py --parts maze --env-kwargs show_visited=false
     python benchmarks/curiosity.py --parts explore --heatmaps heatmaps/
     python benchmarks/curiosity.py --out a.jsonl ...      # one JSON line per finished run
     python benchmarks/curiosity.py --combine a.jsonl b.jsonl  # one table from saved runs
@@ -76,8 +79,11 @@ def emit(row: dict[str, Any]) -> None:
             f.write(line + "\n")
 
 
-def run_config(part: str, row: str, seed: int, steps: int | None, extra: list[str]) -> RunConfig:
-    """What `rlsuite train` resolves for this row: ``agent[+curiosity]``."""
+def run_config(
+    part: str, row: str, seed: int, steps: int | None, extra: list[str], env_extra: list[str] = ()
+) -> RunConfig:
+    """What `rlsuite train` resolves for this row: ``agent[+curiosity]``; ``env_extra`` is
+    ``--env-kwargs``, after the part's own."""
     agent, _, kind = row.partition("+")
     settings = list(extra)
     if kind:
@@ -90,7 +96,7 @@ def run_config(part: str, row: str, seed: int, steps: int | None, extra: list[st
         seed=seed,
         steps=steps,
         settings=settings,
-        env_kwargs=ENV_KWARGS[part],
+        env_kwargs=[*ENV_KWARGS[part], *env_extra],
         eval_every=0,
     )
 
@@ -204,13 +210,13 @@ def learning_rows(args, part: str, seeds: list[int]) -> list[dict[str, Any]]:
     rows = []
     for seed in seeds:
         for row in args.rows or ROWS[part]:
-            config = run_config(part, row, seed, args.steps, args.set)
+            config = run_config(part, row, seed, args.steps, args.set, args.env_kwargs)
             agent, wall = train(config)
             training, evaluated = success(agent, config)
             rows.append(
                 {
                     "part": part,
-                    "row": row,
+                    "row": " ".join([row, *args.env_kwargs]),
                     "seed": seed,
                     "steps": agent.num_steps,
                     "wall_s": wall,
@@ -256,13 +262,14 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
         if not mine:
             continue
         print(f"\n{ENVS[part]} sparse{' goal_hint=False' if part == 'maze' else ''}")
-        print(f"{'row':<10} {'seeds':<8} {'success (train, per seed)':<28} {'median':>7} "
+        w = max(10, *(len(r["row"]) for r in mine))
+        print(f"{'row':<{w}} {'seeds':<8} {'success (train, per seed)':<28} {'median':>7} "
               f"{'eval median':>12} {'steps':>9} {'wall s (median)':>16}")  # fmt: skip
         for row in dict.fromkeys(r["row"] for r in mine):
-            runs = [r for r in mine if r["row"] == row]
+            runs = sorted((r for r in mine if r["row"] == row), key=lambda r: r["seed"])
             per_seed = " ".join(f"{r['success_train']:.2f}" for r in runs)
             print(
-                f"{row:<10} {','.join(str(r['seed']) for r in runs):<8} {per_seed:<28} "
+                f"{row:<{w}} {','.join(str(r['seed']) for r in runs):<8} {per_seed:<28} "
                 f"{statistics.median(r['success_train'] for r in runs):>7.2f} "
                 f"{statistics.median(r['success_eval'] for r in runs):>12.2f} "
                 f"{max(r['steps'] for r in runs):>9} "
@@ -301,6 +308,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=float, help="budget (default: the per-task entry's)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--env-kwargs", nargs="+", default=[], metavar="KEY=VALUE",
+        help="env settings after the part's own (e.g. show_visited=false); named in the row",
+    )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=40, help="explore: episodes measured")
     parser.add_argument("--repeats", type=int, default=2, help="cost: rounds of every row")
     parser.add_argument("--heatmaps", metavar="DIR", help="explore: save the heatmaps here")
