@@ -17,7 +17,11 @@ rewards, ``A = extrinsic_coef * A_E + intrinsic_coef * A_I``. Three sources of r
   predictor has seen many such states. Observations are normalised by running statistics
   (warmed up with random actions before training) and clipped to [-5, 5].
 - ``count``: ``r_I = 1 / sqrt(N(s_{t+1}))``, N counting visits of each discretised state, hashed
-  (Strehl & Littman 2008; Tang et al. 2017): the cheap reference.
+  (Strehl & Littman 2008; Tang et al. 2017): the cheap reference. With ``count_per_episode``,
+  N counts the visits of the current episode only (each env's counts start over when its
+  episode ends; the episodic count of Raileanu & Rocktaschel 2020 and Zhang et al. 2021): the
+  bonus then pays for ground new to *this* episode, which games with a new layout every
+  episode need, where counts over all episodes soon call every place near the start old.
 
 What the three share (``Curiosity``):
 
@@ -98,6 +102,7 @@ __all__ = [
     "RND",
     "Curiosity",
     "CuriositySettings",
+    "EpisodeStateCounter",
     "StateCounter",
     "VisitCounter",
 ]
@@ -133,6 +138,8 @@ class CuriositySettings(Settings):
     rnd_warmup_steps: int = setting(32, NON_NEGATIVE_INT)
     # count: states are rounded to multiples of this (in the observation's units) before hashing
     count_resolution: float = setting(0.01, POSITIVE)
+    # count: N counts the visits of the current episode only (each env's start over at its end)
+    count_per_episode: bool = setting(False, FLAG)
     # A pretrained encoder (an `rlsuite pretrain` run or its encoder.pt) as ICM's phi
     curiosity_encoder: str | None = setting(None, optional(TEXT))
 
@@ -159,6 +166,8 @@ def check_curiosity_settings(settings: CuriositySettings) -> None:
         return
     if settings.intrinsic_coef == 0:
         raise ConfigError("intrinsic_coef=0 turns curiosity off; drop --curiosity instead")
+    if settings.curiosity != "count" and settings.count_per_episode:
+        raise ConfigError(f"count_per_episode applies to curiosity=count, not {settings.curiosity}")
     if settings.curiosity != "icm" and settings.curiosity_encoder is not None:
         raise ConfigError(
             f"curiosity_encoder is ICM's phi; curiosity={settings.curiosity} takes none (count "
@@ -415,6 +424,48 @@ class StateCounter:
         self.counts = dict(zip(keys, counts, strict=True))
 
 
+class EpisodeStateCounter(StateCounter):
+    """N(s) within each env's current episode (``count_per_episode``): every env has its own
+    counts, emptied when its episode ends. It counts a rollout in time order, since where an
+    episode ends matters (``visit_rollout``); ``visit``, which knows no episodes, is refused."""
+
+    def __init__(self, obs_shape: tuple[int, ...], resolution: float, n_envs: int) -> None:
+        super().__init__(obs_shape, resolution)
+        self.episode_counts: list[dict[int, int]] = [{} for _ in range(n_envs)]
+
+    def visit(self, states: np.ndarray) -> np.ndarray:
+        raise TypeError("per-episode counts need the episodes: use visit_rollout")
+
+    def visit_rollout(self, next_states: np.ndarray, valid: np.ndarray, ends: np.ndarray):
+        """Count each env's next states ``(T, N, ...)`` in time order (``valid`` transitions
+        only), emptying its counts after a transition that ended its episode (``ends``); return
+        each one's count after its visit, ``(T, N)`` (1 where not valid)."""
+        T, N = valid.shape
+        keys = self.hash(next_states.reshape(T * N, *next_states.shape[2:])).reshape(T, N)
+        result = np.ones((T, N), dtype=np.int64)
+        for n, counts in enumerate(self.episode_counts):
+            for t in np.flatnonzero(valid[:, n]):
+                key = int(keys[t, n])
+                result[t, n] = counts[key] = counts.get(key, 0) + 1
+                if ends[t, n]:
+                    counts.clear()
+        return result
+
+    def state_dict(self) -> dict[str, Any]:
+        envs = [n for n, counts in enumerate(self.episode_counts) for _ in counts]
+        keys = [key for counts in self.episode_counts for key in counts]
+        values = [value for counts in self.episode_counts for value in counts.values()]
+        as_tensor = lambda x: torch.tensor(x, dtype=torch.int64)  # noqa: E731
+        return {"envs": as_tensor(envs), "keys": as_tensor(keys), "counts": as_tensor(values)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.episode_counts = [{} for _ in self.episode_counts]
+        for n, key, count in zip(
+            *(state[k].tolist() for k in ("envs", "keys", "counts")), strict=True
+        ):
+            self.episode_counts[n][key] = count
+
+
 # ================================================================================================
 # Where the agent goes: the state-visitation heatmap of grid games
 # ================================================================================================
@@ -544,6 +595,8 @@ class Curiosity:
             self.module = ICM(obs_space, action_space, c, encoder)
         elif self.kind == "rnd":
             self.module = RND(obs_space, c)
+        elif c.count_per_episode:
+            self.counter = EpisodeStateCounter(obs_space.shape, c.count_resolution, envs.num_envs)
         else:
             self.counter = StateCounter(obs_space.shape, c.count_resolution)
         self.optimizer = None
@@ -682,9 +735,13 @@ class Curiosity:
         obs, actions, next_obs = flat(batch.obs), flat(batch.actions), flat(batch.next_obs)
         keep = flat(valid)
         # 1. r_I of every valid transition (a NEXT_STEP reset step is none: 0), then normalised.
-        raw = np.zeros(T * N)
-        raw[keep] = self.intrinsic_rewards(obs[keep], actions[keep], next_obs[keep])
-        raw = raw.reshape(T, N)
+        if isinstance(self.counter, EpisodeStateCounter):  # counted episode by episode
+            ends = batch.terminated | batch.truncated
+            raw = valid / np.sqrt(self.counter.visit_rollout(batch.next_obs, valid, ends))
+        else:
+            raw = np.zeros(T * N)
+            raw[keep] = self.intrinsic_rewards(obs[keep], actions[keep], next_obs[keep])
+            raw = raw.reshape(T, N)
         intrinsic = raw if self.reward_scaler is None else self.normalized(raw, valid)
         # 2. Train the module on this rollout (after its rewards were computed with the module
         #    that had not seen it yet).

@@ -126,6 +126,44 @@ def test_intrinsic_return_runs_across_episode_ends_extrinsic_stops(mode, toy_env
         assert abs(v_int[t + 1, i]) > 1e-4  # so the two differ
 
 
+@pytest.mark.parametrize("mode", [AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP])
+def test_per_episode_counts_pay_every_episode_for_what_is_new_in_it(mode, toy_envs):
+    # CountEnv, truncated after 3 steps: every episode visits the same states 1, 2, 3, once each.
+    envs = toy_envs.count_envs(2, mode, limit=3)
+    mean_bonus = {}
+    for per_episode in (False, True):
+        settings = {"curiosity": "count", "normalize_intrinsic": False, "n_steps": 12}
+        agent = make_agent("ppo", envs, {**settings, "count_per_episode": per_episode}, seed=0)
+        agent.collector.reset(seed=0)
+        curiosity = agent.curiosity
+        _, logged = curiosity.train_batch(agent, agent.rollout(12), 0.99, 0.95)
+        mean_bonus[per_episode] = logged["curiosity/intrinsic_reward_mean"]
+    assert mean_bonus[True] == 1.0  # new in its own episode every time: 1 / sqrt(1)
+    assert mean_bonus[False] < 0.8  # counted over all episodes: 1 / sqrt(k) in the k-th
+
+
+def test_per_episode_counts_fall_for_a_state_seen_again_in_the_same_episode():
+    # Random moves on KeyDoor-16x16 bump into walls and step back: states repeat in an episode.
+    envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+    settings = {"curiosity": "count", "normalize_intrinsic": False, "count_per_episode": True}
+    agent = make_agent("ppo", envs, {**settings, "n_steps": 64}, seed=0)
+    agent.collector.reset(seed=0)
+    batch = agent.rollout(64)
+    _, logged = agent.curiosity.train_batch(agent, batch, 0.99, 0.95)
+    # By hand: each env's visits of this episode, its counts emptied when its episode ends.
+    bonus = []
+    for n in range(4):
+        counts: dict[bytes, int] = {}
+        for t in np.flatnonzero(batch.valid[:, n]):
+            key = batch.next_obs[t, n].tobytes()
+            counts[key] = counts.get(key, 0) + 1
+            bonus.append(1 / np.sqrt(counts[key]))
+            if batch.terminated[t, n] or batch.truncated[t, n]:
+                counts.clear()
+    assert np.mean(bonus) < 0.9  # some states were seen again
+    assert logged["curiosity/intrinsic_reward_mean"] == pytest.approx(np.mean(bonus))
+
+
 def test_curiosity_alone_learns_nothing_from_the_env_reward():
     envs = make_vector_env("rlsuite/KeyDoor-8x8-v0", 4, reward_mode="shaped")
     agent = make_agent("ppo", envs, {"curiosity": "rnd", "extrinsic_coef": 0}, seed=0)

@@ -21,9 +21,9 @@ SETTINGS = {
 }
 
 
-def train(run: Path, agent: str, kind: str, steps: int, *extra: str) -> None:
+def train(run: Path, agent: str, kind: str, steps: int, *extra: str, settings=()) -> None:
     args = ["train", KEYDOOR, "--agent", agent, "--curiosity", kind, *SMALL, *extra]
-    args += ["--steps", str(steps), "--run-dir", str(run), "--set", *SETTINGS[agent]]
+    args += ["--steps", str(steps), "--run-dir", str(run), "--set", *SETTINGS[agent], *settings]
     assert main(args) == 0
 
 
@@ -47,11 +47,19 @@ def assert_same(a, b, where: str = "") -> None:
         assert a == b, where
 
 
-@pytest.mark.parametrize("agent, kind", [("ppo", "rnd"), ("a2c", "icm"), ("ppo", "count")])
-def test_resume_is_exact_with_curiosity(agent, kind, tmp_path):
+@pytest.mark.parametrize(
+    "agent, kind, settings",
+    [
+        ("ppo", "rnd", []),
+        ("a2c", "icm", []),
+        ("ppo", "count", []),
+        ("a2c", "count", ["count_per_episode=true"]),  # episodes running across the resume
+    ],
+)
+def test_resume_is_exact_with_curiosity(agent, kind, settings, tmp_path):
     whole, parts = tmp_path / "whole", tmp_path / "parts"
-    train(whole, agent, kind, 1200)
-    train(parts, agent, kind, 600)
+    train(whole, agent, kind, 1200, settings=settings)
+    train(parts, agent, kind, 600, settings=settings)
     saved = last(parts)["agent"]["curiosity"]
     assert saved["module"] is not None or kind == "count"
     assert main(["train", "--resume", str(parts), "--steps", "1200", "--no-progress"]) == 0
@@ -83,3 +91,12 @@ def test_curiosity_with_an_agent_without_a_critic_is_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("rlsuite: error: reinforce cannot learn with curiosity")
     assert "a2c or ppo" in err and not run.exists()
+
+
+def test_per_episode_counts_with_another_kind_are_one_line(tmp_path, capsys):
+    run = tmp_path / "rnd"
+    code = main(["train", KEYDOOR, "--curiosity", "rnd", "--set", "count_per_episode=true",
+                 "--run-dir", str(run)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "count_per_episode applies to curiosity=count, not rnd" in err and not run.exists()
