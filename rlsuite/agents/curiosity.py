@@ -459,11 +459,14 @@ class EpisodeStateCounter(StateCounter):
         return {"envs": as_tensor(envs), "keys": as_tensor(keys), "counts": as_tensor(values)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """The saved tables of this agent's envs (an agent loaded to evaluate with fewer envs,
+        which learns nothing, drops the others)."""
         self.episode_counts = [{} for _ in self.episode_counts]
         for n, key, count in zip(
             *(state[k].tolist() for k in ("envs", "keys", "counts")), strict=True
         ):
-            self.episode_counts[n][key] = count
+            if n < len(self.episode_counts):
+                self.episode_counts[n][key] = count
 
 
 # ================================================================================================

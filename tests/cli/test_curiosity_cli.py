@@ -60,6 +60,8 @@ def test_resume_is_exact_with_curiosity(agent, kind, settings, tmp_path):
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     train(whole, agent, kind, 1200, settings=settings)
     train(parts, agent, kind, 600, settings=settings)
+    # Evaluated mid-episode (2 envs, training had 4): what it saved loads.
+    assert main(["eval", str(parts), "--episodes", "2"]) == 0
     saved = last(parts)["agent"]["curiosity"]
     assert saved["module"] is not None or kind == "count"
     assert main(["train", "--resume", str(parts), "--steps", "1200", "--no-progress"]) == 0
