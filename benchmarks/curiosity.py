@@ -5,10 +5,11 @@ Issue #9's acceptance, plain and curious side by side in one run, seeds 0-2 by d
 - ``keydoor``: ``rlsuite/KeyDoor-16x16-v0`` with ``reward_mode=sparse``: plain ppo and a2c, and
   ppo/a2c with ``--curiosity rnd`` and ``--curiosity icm`` (target: success >= 0.9 within 2M
   steps, median of 3 seeds);
-- ``maze``: ``rlsuite/Maze-6Rooms-v0`` sparse with ``goal_hint=False``: plain ppo beside ppo with
-  rnd and icm (target: curiosity >= 0.5 while plain stays near 0). Its entry shows the cells
-  visited this episode (``show_visited``); ``--env-kwargs show_visited=false`` measures the
-  maze without them;
+- ``maze``: ``rlsuite/Maze-6Rooms-v0`` sparse with ``goal_hint=False`` and ``show_visited=False``:
+  plain ppo beside ppo with rnd, icm and the per-episode count (``ppo+episode-count``: ``count``
+  with ``count_per_episode``) (target: curiosity >= 0.5 while plain stays near 0). The entry
+  shows the agent the cells it visited this episode, with which plain ppo finds the goal too
+  (the maze is then no exploration test); ``--env-kwargs show_visited=true`` measures that;
 - ``explore``: KeyDoor-16x16 with no extrinsic reward at all (``--no-extrinsic``): distinct
   cells per episode of the curious agent's policy over a random policy's (target: >= 3x); the
   heatmaps of both are saved as PNG files (``--heatmaps DIR``);
@@ -24,7 +25,7 @@ the end (``rollout/success_rate``) and of 50 deterministic evaluation episodes.
     python benchmarks/curiosity.py                            # everything (many CPU hours)
     python benchmarks/curiosity.py --parts keydoor --rows ppo,ppo+rnd --seeds 0 --steps 5e5
     python benchmarks/curiosity.py --parts cost --steps 1e5
-    python benchmarks/curiosity.py --parts maze --env-kwargs show_visited=false
+    python benchmarks/curiosity.py --parts maze --env-kwargs show_visited=true
     python benchmarks/curiosity.py --parts explore --heatmaps heatmaps/
     python benchmarks/curiosity.py --out a.jsonl ...      # one JSON line per finished run
     python benchmarks/curiosity.py --combine a.jsonl b.jsonl  # one table from saved runs
@@ -54,13 +55,13 @@ EVAL_SEED = 10_000
 PARTS = ("keydoor", "maze", "explore", "cost")
 ROWS = {
     "keydoor": ["ppo", "a2c", "ppo+rnd", "ppo+icm", "a2c+rnd", "a2c+icm"],
-    "maze": ["ppo", "ppo+rnd", "ppo+icm"],
+    "maze": ["ppo", "ppo+rnd", "ppo+icm", "ppo+episode-count"],
     "explore": ["ppo+rnd"],
     "cost": ["ppo", "ppo+rnd", "ppo+icm", "ppo+count", "a2c", "a2c+rnd", "a2c+icm"],
 }
 ENV_KWARGS = {
     "keydoor": ["reward_mode=sparse"],
-    "maze": ["reward_mode=sparse", "goal_hint=false"],
+    "maze": ["reward_mode=sparse", "goal_hint=false", "show_visited=false"],
     "explore": ["reward_mode=sparse"],
     "cost": ["reward_mode=sparse"],
 }
@@ -86,7 +87,9 @@ def run_config(
     ``--env-kwargs``, after the part's own."""
     agent, _, kind = row.partition("+")
     settings = list(extra)
-    if kind:
+    if kind == "episode-count":  # the count bonus over each episode's own visits
+        settings += ["curiosity=count", "count_per_episode=true"]
+    elif kind:
         settings.append(f"curiosity={kind}")
         if part == "explore":
             settings.append("extrinsic_coef=0")
@@ -261,7 +264,7 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
         mine = [r for r in rows if r["part"] == part]
         if not mine:
             continue
-        print(f"\n{ENVS[part]} sparse{' goal_hint=False' if part == 'maze' else ''}")
+        print(f"\n{ENVS[part]}", *ENV_KWARGS[part])
         w = max(10, *(len(r["row"]) for r in mine))
         print(f"{'row':<{w}} {'seeds':<8} {'success (train, per seed)':<28} {'median':>7} "
               f"{'eval median':>12} {'steps':>9} {'wall s (median)':>16}")  # fmt: skip
