@@ -313,7 +313,8 @@ def main() -> None:
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE")
     parser.add_argument(
         "--env-kwargs", nargs="+", default=[], metavar="KEY=VALUE",
-        help="env settings after the part's own (e.g. show_visited=false); named in the row",
+        help="keydoor, maze: env settings after the part's own (e.g. show_visited=true), named "
+        "in the row",
     )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=40, help="explore: episodes measured")
     parser.add_argument("--repeats", type=int, default=2, help="cost: rounds of every row")
