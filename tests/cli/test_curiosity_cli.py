@@ -93,12 +93,3 @@ def test_curiosity_with_an_agent_without_a_critic_is_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("rlsuite: error: reinforce cannot learn with curiosity")
     assert "a2c or ppo" in err and not run.exists()
-
-
-def test_per_episode_counts_with_another_kind_are_one_line(tmp_path, capsys):
-    run = tmp_path / "rnd"
-    code = main(["train", KEYDOOR, "--curiosity", "rnd", "--set", "count_per_episode=true",
-                 "--run-dir", str(run)])  # fmt: skip
-    err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1
-    assert "count_per_episode applies to curiosity=count, not rnd" in err and not run.exists()

@@ -90,6 +90,10 @@ BAD_SETTINGS = [
     (["--steps", "0"], "steps must be a positive integer, not 0"),
     (["--seed", "-1"], "seed must be 0 or a positive integer, not -1"),
     (["--set", "eval_episodes=0"], "eval_episodes must be a positive integer, not 0"),
+    (
+        ["--curiosity", "rnd", "--set", "count_per_episode=true"],
+        "count_per_episode applies to curiosity=count, not rnd",
+    ),
 ]
 
 
