@@ -469,19 +469,14 @@ def run_sweep(
     """
     if max_concurrent is not None and max_concurrent <= 0:
         raise RlsuiteError(f"--max-concurrent must be positive, not {max_concurrent}")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # Checking every trial imports torch and the agents while this thread imports Ray:
-        # two imports of a second or two each, at once instead of one after the other.
-        checking = pool.submit(trials, sweep)
-        try:
-            import ray
-            from ray import tune
-        except ImportError:
-            raise RlsuiteError(RAY_HINT) from None
-        all_trials = checking.result()  # every config checked before anything is written
+    try:
+        import ray
+        from ray import tune
+    except ImportError:
+        raise RlsuiteError(RAY_HINT) from None
     _check_sweep_dir(sweep, resume, force)
-    _start_ray(ray, address)  # a bad --address fails here, with nothing written yet
-    _prepare_sweep_dir(sweep, resume, force)
+    all_trials = _check_trials_while_ray_starts(sweep, ray, address)
+    _prepare_sweep_dir(sweep, resume, force)  # the first thing written
     # Tune's own TensorBoard/CSV/JSON copies of each result would sit beside the run folders'
     # real curves; the run folders are the record.
     # (Tune keeps its JSON and CSV records of the results, which its own tools read.)
@@ -519,6 +514,29 @@ def run_sweep(
     result = summarize(sweep, all_trials, failed)
     write_results(result, all_trials)
     return result
+
+
+def _check_trials_while_ray_starts(sweep: Sweep, ray: Any, address: str | None) -> list[Trial]:
+    """Every trial checked (as `trials`) while Ray starts; a failed check stops the Ray it started.
+
+    Checking imports torch and the agents (seconds of work for this process) and starting Ray
+    is mostly waiting for its own processes to come up: side by side they take about the
+    longer of the two. A bad --address fails here too; nothing is written either way.
+    """
+    had_ray = ray.is_initialized()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(trials, sweep)
+        try:
+            _start_ray(ray, address)  # in the main thread: Ray sets signal handlers
+        except RlsuiteError:
+            checking.result()  # a mistake in the sweep file is reported first
+            raise
+        try:
+            return checking.result()
+        except BaseException:
+            if not had_ray:
+                ray.shutdown()
+            raise
 
 
 def _run_name(trial: Any) -> str:
@@ -570,6 +588,8 @@ def _start_ray(ray: Any, address: str | None) -> None:
 
     if ray.is_initialized():
         return
+    if address not in (None, "auto", "local"):
+        _check_reachable(address)
     # Ray starts its workers at niceness 15, below every other process of the user's: on a
     # busy machine a sweep's trials would then wait behind anything else that runs, where the
     # same runs started by `rlsuite train` would not. Trials run at the user's own priority
@@ -585,6 +605,22 @@ def _start_ray(ray: Any, address: str | None) -> None:
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = address or "a local Ray"
         raise RlsuiteError(f"cannot start or reach Ray at {where}: {one_line(exc)}") from None
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse at once a HOST:PORT where nothing listens: Ray itself retries for minutes."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise RlsuiteError(f"--address {address}: expected auto or HOST:PORT, e.g. 10.0.0.5:6379")
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as exc:
+        raise RlsuiteError(
+            f"cannot reach Ray at {address} ({exc.strerror or exc}); start a cluster with "
+            "`ray start --head` there, or leave out --address for a local Ray"
+        ) from None
 
 
 # ================================================================================================

@@ -144,6 +144,32 @@ def test_sweep_mistakes_are_one_line_and_write_nothing(tmp_path, capsys):
     assert not (tmp_path / "sweep").exists()
 
 
+def test_an_address_where_no_ray_listens_is_refused_at_once(tmp_path, capsys):
+    """Ray would retry such an address for many minutes; the sweep says so in one line.
+    (A fresh process: this one may already hold the module's Ray, which a sweep would use.)"""
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sweep_file = write(tmp_path / "s.yaml", example(tmp_path, capsys))
+
+    def sweep(address: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "rlsuite.cli", "sweep", str(sweep_file)]
+        return subprocess.run(
+            [*command, "--address", address], capture_output=True, text=True, timeout=120
+        )
+
+    start = time.perf_counter()
+    process = sweep(f"127.0.0.1:{port}")
+    assert process.returncode == 2 and time.perf_counter() - start < 60
+    assert process.stderr.startswith(f"rlsuite: error: cannot reach Ray at 127.0.0.1:{port}")
+    assert "ray start --head" in process.stderr and process.stderr.count("\n") == 1
+    assert not (tmp_path / "sweep").exists()
+    process = sweep("my-cluster")
+    assert process.returncode == 2 and "expected auto or HOST:PORT" in process.stderr
+
+
 def test_random_search_draws_the_same_configurations_for_every_seed_and_every_time(tmp_path):
     from rlsuite import sweeps
 
