@@ -210,7 +210,9 @@ def add_curiosity_arguments(p: argparse.ArgumentParser) -> None:
         "distillation) or count (1/sqrt N(s))",
     )
     g.add_argument(
-        "--intrinsic-coef", metavar="X", help="weight of the intrinsic advantage (default 1)"
+        "--intrinsic-coef",
+        metavar="X",
+        help="weight of the intrinsic advantage (default: 0.5 for icm, 1 for rnd and count)",
     )
     g.add_argument(
         "--extrinsic-coef", metavar="X", help="weight of the env reward's advantage (default 2)"

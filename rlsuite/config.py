@@ -287,11 +287,15 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     agent_config = data.get("agent_config")
     if not isinstance(agent_config, dict):
         return data
-    if agent_config.get("curiosity_epochs") == 1 and agent_config.get("curiosity") is None:
-        # Before curiosity_epochs defaulted to none (each kind's own), every a2c/ppo config
-        # saved its old default, 1, which a plain agent never used and would now refuse.
-        agent_config = {k: v for k, v in agent_config.items() if k != "curiosity_epochs"}
-        data = {**data, "agent_config": agent_config}
+    # Before curiosity_epochs and intrinsic_coef defaulted to none (each kind's own), every
+    # a2c/ppo config saved their old defaults, 1 and 1.0, which a plain agent never used and
+    # would now refuse. A curious agent's config keeps them: it ran with them.
+    if agent_config.get("curiosity") is None:
+        old_defaults = {"curiosity_epochs": 1, "intrinsic_coef": 1.0}
+        unused = {k for k, v in old_defaults.items() if k in agent_config and agent_config[k] == v}
+        if unused:
+            agent_config = {k: v for k, v in agent_config.items() if k not in unused}
+            data = {**data, "agent_config": agent_config}
     if not set(agent_config) & {*_MOVED_TO_RUN, *_DROPPED}:
         return data
     data, agent_config = dict(data), dict(agent_config)

@@ -73,15 +73,16 @@ def test_an_older_config_yaml_with_run_settings_in_agent_config_is_read(tmp_path
 
 
 @pytest.mark.parametrize("agent", ["a2c", "ppo"])
-def test_an_older_config_with_the_old_curiosity_epochs_default_is_read(agent):
-    """Configs saved before curiosity_epochs defaulted to none hold its old default, 1: unused
-    without curiosity (dropped on reading), kept with it (resume stays exact)."""
+@pytest.mark.parametrize("key, old_default", [("curiosity_epochs", 1), ("intrinsic_coef", 1.0)])
+def test_an_older_config_with_an_old_curiosity_default_is_read(agent, key, old_default):
+    """Configs saved before curiosity_epochs and intrinsic_coef defaulted to none hold their old
+    defaults: unused without curiosity (dropped on reading), kept with it (resume stays exact)."""
     plain = resolve_config("CartPole-v1", agent).to_dict()
-    plain["agent_config"]["curiosity_epochs"] = 1
-    assert "curiosity_epochs" not in RunConfig.from_dict(plain).agent_config
+    plain["agent_config"][key] = old_default
+    assert key not in RunConfig.from_dict(plain).agent_config
     curious = resolve_config("CartPole-v1", agent, settings=["curiosity=icm"]).to_dict()
-    curious["agent_config"]["curiosity_epochs"] = 1
-    assert RunConfig.from_dict(curious).agent_config["curiosity_epochs"] == 1
+    curious["agent_config"][key] = old_default
+    assert RunConfig.from_dict(curious).agent_config[key] == old_default
 
 
 def test_every_agent_setting_declares_a_kind():

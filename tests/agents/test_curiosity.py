@@ -90,6 +90,21 @@ def test_each_kind_learns_its_own_number_of_passes_unless_told(kind, passes):
         assert steps == {expected}
 
 
+@pytest.mark.parametrize("kind, default", [("icm", 0.5), ("rnd", 1.0), ("count", 1.0)])
+def test_each_kind_weighs_its_intrinsic_advantage_by_its_own_default_unless_told(kind, default):
+    # ICM's intrinsic advantage counts half by default (its surprise would otherwise outweigh the
+    # task once found), RND's and count's fully: A = extrinsic_coef A_E + intrinsic_coef A_I.
+    def advantages(settings: dict) -> np.ndarray:
+        envs = make_vector_env(KEYDOOR, 4, reward_mode="sparse")
+        agent = make_agent("ppo", envs, {"curiosity": kind, "n_steps": 16, **settings}, seed=0)
+        agent.collector.reset(seed=0)
+        return agent.train_batch(agent.rollout(16), gae_lambda=0.95).advantages.numpy()
+
+    by_default = advantages({})
+    np.testing.assert_allclose(by_default, advantages({"intrinsic_coef": default}), rtol=1e-6)
+    assert not np.allclose(by_default, advantages({"intrinsic_coef": 2 * default}))
+
+
 @pytest.mark.parametrize("mode", [AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP])
 def test_intrinsic_return_runs_across_episode_ends_extrinsic_stops(mode, toy_envs):
     # CountEnv: reward 1 every step, terminates after 2 steps, obs = the step count.
