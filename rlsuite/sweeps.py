@@ -623,7 +623,7 @@ def _check_reachable(address: str) -> None:
     if not host or not port.isdigit():
         raise RlsuiteError(f"--address {address}: expected auto or HOST:PORT, e.g. 10.0.0.5:6379")
     try:
-        socket.create_connection((host, int(port)), timeout=10).close()
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()  # [IPv6]
     except OSError as exc:
         raise RlsuiteError(
             f"cannot reach Ray at {address} ({exc.strerror or exc}); start a cluster with "
