@@ -292,7 +292,7 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     # would now refuse. A curious agent's config keeps them: it ran with them.
     if agent_config.get("curiosity") is None:
         old_defaults = {"curiosity_epochs": 1, "intrinsic_coef": 1.0}
-        unused = {k for k, v in old_defaults.items() if k in agent_config and agent_config[k] == v}
+        unused = {k for k, v in old_defaults.items() if agent_config.get(k) == v}
         if unused:
             agent_config = {k: v for k, v in agent_config.items() if k not in unused}
             data = {**data, "agent_config": agent_config}

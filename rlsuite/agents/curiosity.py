@@ -158,11 +158,9 @@ class CuriositySettings(Settings):
 CURIOSITY_FIELDS = tuple(f.name for f in dataclasses.fields(CuriositySettings))
 
 
-def intrinsic_coef(settings: CuriositySettings) -> float:
-    """The weight of the intrinsic advantage: the setting, or by default the kind's own."""
-    if settings.intrinsic_coef is not None:
-        return settings.intrinsic_coef
-    return INTRINSIC_COEF[settings.curiosity]
+def kinds_own(value: Any, defaults: dict[str, Any], kind: str) -> Any:
+    """A curiosity setting's value, or, when it is none, the kind's own (``EPOCHS``, ...)."""
+    return defaults[kind] if value is None else value
 
 
 def check_curiosity_settings(settings: CuriositySettings) -> None:
@@ -721,7 +719,7 @@ class Curiosity:
         c = self.settings
         # Minibatches of about curiosity_batch_size: a short tail joins the others.
         n_minibatches = max(1, round(len(obs) / c.curiosity_batch_size))
-        epochs = c.curiosity_epochs or EPOCHS[self.kind]
+        epochs = kinds_own(c.curiosity_epochs, EPOCHS, self.kind)
         for _ in range(epochs):
             order = torch.from_numpy(rng.permutation(len(obs))).to(self.device)
             for rows in torch.tensor_split(order, n_minibatches):
@@ -780,7 +778,8 @@ class Curiosity:
             intrinsic, values_int[:-1], values_int[1:], np.zeros_like(cut), cut,
             c.intrinsic_gamma, lam,
         )  # fmt: skip
-        advantages = c.extrinsic_coef * adv_ext + intrinsic_coef(c) * adv_int
+        weight = kinds_own(c.intrinsic_coef, INTRINSIC_COEF, self.kind)
+        advantages = c.extrinsic_coef * adv_ext + weight * adv_int
         both_values = np.stack([batch.values, values_int[:-1]], axis=-1).astype(np.float32)
         returns = np.stack([ret_ext, ret_int], axis=-1)
         data = to_train_batch(batch._replace(values=both_values), advantages, returns)
