@@ -215,20 +215,72 @@ def test_without_ray_the_sweep_says_how_to_install_it(tmp_path, capsys):
     assert not (tmp_path / "sweep").exists()
 
 
-def test_trials_run_at_the_users_own_priority():
-    """Ray starts its workers at niceness 15; the sweep's local Ray starts them at the caller's,
-    so that on a busy machine a sweep's runs do not wait behind what `rlsuite train` would not."""
-    code = (
-        "import os, ray\n"
-        "from rlsuite.sweeps import _start_ray\n"
-        "_start_ray(ray, None)\n"
-        "print(os.nice(0), ray.get(ray.remote(lambda: os.nice(0)).remote()))\n"
-        "ray.shutdown()\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "RAY_worker_niceness"}
+# A sweep's local Ray, started as `rlsuite sweep` starts it, in a fresh process: after 3 s
+# with nothing asked of it, the Ray worker processes under that process (from /proc), then its
+# own niceness and a task's.
+LOCAL_RAY_PROBE = """
+import os, time, ray
+from pathlib import Path
+from rlsuite.sweeps import _start_ray
+
+def ray_workers():
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" (", 1)
+        except OSError:
+            continue
+        parents[int(pid)] = int(rest.rsplit(") ", 1)[1].split()[1])
+    ours, grew = {os.getpid()}, True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in ours}
+        grew = bool(below - ours)
+        ours |= below
+    workers = 0
+    for pid in ours:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\\0")
+        except OSError:
+            continue
+        starting = len(argv) > 1 and argv[1].endswith("default_worker.py")
+        workers += starting or argv[0].startswith("ray::IDLE")
+    return workers
+
+_start_ray(ray, None)
+time.sleep(3)
+print(ray_workers(), os.nice(0), ray.get(ray.remote(lambda: os.nice(0)).remote()))
+ray.shutdown()
+"""
+
+
+@pytest.fixture(scope="module")
+def local_ray_probe() -> tuple[int, int, int]:
+    """(idle Ray workers before any task, the caller's niceness, a task's niceness)."""
+    if not Path("/proc/self/stat").is_file():
+        pytest.skip("reads the process tree from /proc (Linux)")
+    keep = ("RAY_worker_niceness", "RAY_prestart_worker_first_driver")
+    env = {k: v for k, v in os.environ.items() if k not in keep}
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", LOCAL_RAY_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    ours, worker = done.stdout.split()[-2:]
-    assert worker == ours
+    workers, ours, task = map(int, done.stdout.split()[-3:])
+    return workers, ours, task
+
+
+def test_trials_run_at_the_users_own_priority(local_ray_probe):
+    """Ray starts its workers at niceness 15; the sweep's local Ray starts them at the caller's,
+    so that on a busy machine a sweep's runs do not wait behind what `rlsuite train` would not."""
+    _, ours, task = local_ray_probe
+    assert task == ours
+
+
+def test_the_sweeps_ray_starts_no_worker_that_no_trial_would_use(local_ray_probe):
+    """Ray would prestart a worker per CPU (each importing torch), which Tune's trial actors,
+    with a runtime env of their own, never use: they would only take the first trials' CPU."""
+    workers, _, _ = local_ray_probe
+    assert workers == 0
