@@ -613,7 +613,7 @@ def _start_ray(ray: Any, address: str | None) -> None:
     # Ray prestarts a worker per CPU for the first driver, but Tune gives its trial actors a
     # runtime env of their own (environment variables), so none of those workers ever runs a
     # trial: they only import torch (the setup hook below) beside the trials' own workers,
-    # on the same cores, and are then stopped. Without them the first trials start about 2 s
+    # on the same cores, and are then stopped. Without them the first trials start about 1-2 s
     # sooner here.
     os.environ.setdefault("RAY_prestart_worker_first_driver", "0")
     try:

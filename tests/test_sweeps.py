@@ -258,8 +258,8 @@ def local_ray_probe() -> tuple[int, int, int]:
     """(idle Ray workers before any task, the caller's niceness, a task's niceness)."""
     if not Path("/proc/self/stat").is_file():
         pytest.skip("reads the process tree from /proc (Linux)")
-    keep = ("RAY_worker_niceness", "RAY_prestart_worker_first_driver")
-    env = {k: v for k, v in os.environ.items() if k not in keep}
+    set_by_the_sweep = ("RAY_worker_niceness", "RAY_prestart_worker_first_driver")
+    env = {k: v for k, v in os.environ.items() if k not in set_by_the_sweep}
     done = subprocess.run(
         [sys.executable, "-c", LOCAL_RAY_PROBE],
         capture_output=True,
