@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsuite.agents.actor_critic import BACKPROP, actor_critic_step
-from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
+from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
 from rlsuite.agents.common.optim import RMSprop
 from rlsuite.agents.common.rollout import RolloutBatch
 from rlsuite.agents.curiosity import CuriositySettings
@@ -26,6 +26,7 @@ from rlsuite.config import (
     FLAG,
     LAYER_SIZES,
     NON_NEGATIVE,
+    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
     PROBABILITY,
@@ -69,6 +70,12 @@ class A2CConfig(CuriositySettings):
     # MLP trunk layer widths (vector observations)
     hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
     activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
+    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
+    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
+    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
+    # ... and how its linear layer reads the last map: "flatten" (every position its own
+    # weights) or "max" (each channel's maximum over the positions)
+    cnn_pool: str = setting("flatten", CNN_POOL)
     # Vectors: actor and critic on two trunks of the same shape (tuned; SB3's MlpPolicy does the
     # same). One shared trunk works (`--set shared_trunk=true`) but the critic's large regression
     # gradients, 40 samples at a time, shake the policy's features. Images: one shared CNN (as

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
+from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
 from rlsuite.agents.common import backprop
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import discounted_returns, explained_variance, normalize
@@ -31,6 +31,7 @@ from rlsuite.config import (
     FLAG,
     LAYER_SIZES,
     NON_NEGATIVE,
+    NON_NEGATIVE_INT,
     POSITIVE,
     PROBABILITY,
     REAL,
@@ -65,6 +66,12 @@ class ActorCriticConfig(Settings):
     # MLP trunk layer widths (vector observations)
     hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
     activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
+    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
+    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
+    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
+    # ... and how its linear layer reads the last map: "flatten" (every position its own
+    # weights) or "max" (each channel's maximum over the positions)
+    cnn_pool: str = setting("flatten", CNN_POOL)
     # Vectors: two trunks: the critic's regression on returns of up to 100 would otherwise swamp
     # the policy's features (shared: 120-380 on CartPole; two trunks: 500 on 3 seeds of 3).
     # Images: one shared CNN (as SB3's CnnPolicy). None picks by observation; true/false force.

@@ -47,6 +47,7 @@ from rlsuite.logger import Logger
 # The kinds of the settings every Config has and this file interprets (see rlsuite/config.py).
 LR_SCHEDULE = choice("constant", "linear")  # see Agent.learning_rate_at
 ACTIVATION = choice(*ACTIVATIONS)
+CNN_POOL = choice("flatten", "max")  # see nets.CNNEncoder
 
 __all__ = ["Agent", "NonFiniteLossError", "SpacesOnlyEnv", "UnsupportedSpaceError"]
 
@@ -117,6 +118,8 @@ class Agent:
             # its weights stay out of theta and the optimizer.
             encoder=encoder,
             freeze_encoder=freeze_encoder,
+            cnn_context_layers=c.cnn_context_layers,
+            cnn_pool=c.cnn_pool,
         ).to(self.device)  # before flattening: theta's slices must be where the weights live
         # What rebuilds this agent's encoder from a checkpoint (its weights are in "policy").
         self.encoder_info = None

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
+from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import explained_variance, normalize
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device
@@ -26,6 +26,7 @@ from rlsuite.config import (
     FLAG,
     LAYER_SIZES,
     NON_NEGATIVE,
+    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
     PROBABILITY,
@@ -66,6 +67,12 @@ class PPOConfig(CuriositySettings):
     # MLP trunk layer widths (vector observations)
     hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
     activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
+    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
+    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
+    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
+    # ... and how its linear layer reads the last map: "flatten" (every position its own
+    # weights) or "max" (each channel's maximum over the positions)
+    cnn_pool: str = setting("flatten", CNN_POOL)
     # Vectors: two trunks of the same shape (as SB3 and CleanRL): with many epochs on one batch,
     # the value loss's large gradients would otherwise reshape the policy's features. Images: one
     # shared CNN (as SB3's CnnPolicy), half the cost. None picks by observation; true/false force.

@@ -104,9 +104,7 @@ class CellMapEncoder(CNNEncoder):
         self.out_dim = rows * cols * self.neighbour_conv.out_channels
 
     def forward_chw(self, pixels: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
-        cell = self.cell_conv
-        x = F.relu(F.conv2d(pixels, cell.weight * scale, cell.bias, stride=cell.stride))
-        x = F.relu(self.neighbour_conv(x))  # (B, 32, h, w)
+        x = self.conv_map(pixels, scale)  # (B, 32, h, w)
         return x.permute(0, 2, 3, 1).flatten(1)  # (B, h * w * 32)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import rlsuite
 from rlsuite.agents import make_agent
 from rlsuite.agents.common.nets import CNNEncoder, MLPEncoder
 from rlsuite.agents.common.rollout import to_train_batch
@@ -71,6 +72,40 @@ def test_cnn_on_uint8_frames_equals_the_cnn_on_frames_divided_by_255():
     scaled = frames.permute(0, 3, 1, 2).float() / 255  # (B, C, H, W) in [0, 1]
     torch.testing.assert_close(encoder(frames), encoder.forward_chw(scaled))
     assert encoder(frames).shape == (5, 256)
+
+
+def cells_seen_across(settings: dict) -> int:
+    """How many 4-pixel cells, along a row, move the CNN features of the map's centre position:
+    the span of input columns where the gradient of that position's features is non-zero."""
+    envs = invaders_pixels()
+    encoder = make_agent("ppo", envs, settings, seed=0).policy.encoder
+    frames = torch.rand(1, 3, 64, 64, requires_grad=True)
+    features = encoder.conv_map(frames)  # (1, channels, h, w)
+    features[0, :, features.shape[2] // 2, features.shape[3] // 2].sum().backward()
+    columns = torch.nonzero(frames.grad.abs().sum(dim=(0, 1, 2))).squeeze(1)
+    return int(columns.max() - columns.min() + 1) // 4
+
+
+@pytest.mark.parametrize("context_layers", [0, 1, 2])
+def test_each_context_layer_widens_what_a_feature_sees_by_a_cell_on_each_side(context_layers):
+    # conv 4x4/4 sees one cell; each 3x3 stride-1 layer adds a cell on both sides; the 3x3
+    # stride-2 layer spans three positions of the map below it.
+    assert cells_seen_across({"cnn_context_layers": context_layers}) == 3 + 2 * context_layers
+
+
+def test_context_layers_keep_the_feature_size_and_a_saved_agent_keeps_them(tmp_path):
+    envs = invaders_pixels()
+    agent = make_agent("ppo", envs, {"cnn_context_layers": 2}, seed=0)
+    assert agent.policy.encoder.out_dim == 256
+    agent.save(tmp_path / "agent.pt")
+    loaded = rlsuite.load(tmp_path / "agent.pt")
+    assert len(loaded.policy.encoder.context_convs) == 2
+    frames = invaders_pixels().reset(seed=3)[0]
+    np.testing.assert_array_equal(
+        loaded.predict(frames, deterministic=True), agent.predict(frames, deterministic=True)
+    )
+    with pytest.raises(ValueError, match="cnn_context_layers"):
+        make_agent("ppo", envs, {"cnn_context_layers": -1}, seed=0)
 
 
 def policy_moves_when_only_the_critic_learns(agent, frames: np.ndarray) -> bool:

@@ -193,19 +193,47 @@ class CNNEncoder(nn.Module):
     was made for 84x84 Atari frames; on ours its 8x8 stride-4 filters straddle cells, and it costs
     about four times the arithmetic of this one (docs/decisions.md).
 
+    Two options for games whose action depends on where things lie relative to the player,
+    anywhere on the screen (Forage: the way to the nearest food):
+
+    - ``context_layers`` 3x3 stride-1 convolutions (32 channels) between the two: the stride-2
+      layer then sees each cell with its surroundings out to ``1 + context_layers`` cells;
+    - ``pool="max"``: the stride-2 layer has 64 channels and the linear layer reads each
+      channel's maximum over all positions, not the flattened map. The map's linear layer learns
+      the player's surroundings at every position separately; the maximum learns them once,
+      wherever the player stands. Cloning Forage's expert from 48 episodes of frames, the
+      held-out accuracy is 0.45 with the flattened map and 0.88 with both options
+      (docs/decisions.md).
+
     The frame stays uint8 and channels-last until the network: ``forward`` permutes it to NCHW
     as a view (no copy; convolutions accept channels-last memory) and converts it to float once.
     The division by 255 is folded into the first layer's weights, conv(x / 255, W) =
     conv(x, W / 255): a few hundred weights are scaled instead of every pixel of every frame.
     """
 
-    def __init__(self, obs_space: gym.Space, out_dim: int = 256):
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        out_dim: int = 256,
+        context_layers: int = 0,
+        pool: str = "flatten",
+    ):
         super().__init__()
         height, width, channels = obs_space.shape
         self.cell_conv = layer_init(nn.Conv2d(channels, 16, 4, stride=4))
-        self.neighbour_conv = layer_init(nn.Conv2d(16, 32, 3, stride=2))
-        n_flat = 32 * _conv_size(_conv_size(height, 4, 4), 3, 2)
-        n_flat *= _conv_size(_conv_size(width, 4, 4), 3, 2)
+        # Optional 3x3 stride-1 convolutions over the map of cells (padded, so the map keeps its
+        # size): each widens what every cell's features see by one cell on every side.
+        widths = [16] + [32] * context_layers
+        self.context_convs = nn.ModuleList(
+            layer_init(nn.Conv2d(a, b, 3, padding=1)) for a, b in itertools.pairwise(widths)
+        )
+        self.pool = pool
+        out_channels = 64 if pool == "max" else 32
+        self.neighbour_conv = layer_init(nn.Conv2d(widths[-1], out_channels, 3, stride=2))
+        n_flat = out_channels  # "max": one number per channel
+        if pool == "flatten":
+            n_flat *= _conv_size(_conv_size(height, 4, 4), 3, 2)
+            n_flat *= _conv_size(_conv_size(width, 4, 4), 3, 2)
         self.linear = layer_init(nn.Linear(n_flat, out_dim))
         self.out_dim = out_dim
 
@@ -217,13 +245,22 @@ class CNNEncoder(nn.Module):
 
     def forward_chw(self, pixels: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
         """Float frames ``(B, C, H, W)``, multiplied by ``scale`` -> features ``(B, out_dim)``."""
+        x = self.conv_map(pixels, scale)  # (B, channels, h, w), channels-last memory
+        if self.pool == "max":
+            x = x.amax(dim=(2, 3))  # (B, channels): each feature's strongest response anywhere
+        else:
+            # Flatten in (h, w, channel) order: for channels-last memory that is a view, where
+            # flatten(1) would copy the maps into (channel, h, w) order (and back in the backward).
+            x = x.permute(0, 2, 3, 1).flatten(1)  # (B, h * w * channels)
+        return F.relu(self.linear(x))  # (B, out_dim)
+
+    def conv_map(self, pixels: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        """The convolutions' output map ``(B, channels, h, w)``."""
         cell = self.cell_conv
         x = F.relu(F.conv2d(pixels, cell.weight * scale, cell.bias, stride=cell.stride))
-        x = F.relu(self.neighbour_conv(x))  # (B, 32, h, w), channels-last memory
-        # Flatten in (h, w, channel) order: for channels-last memory that is a view, where
-        # flatten(1) would copy the maps into (channel, h, w) order (and back in the backward).
-        x = x.permute(0, 2, 3, 1).flatten(1)  # (B, h * w * 32)
-        return F.relu(self.linear(x))  # (B, out_dim)
+        for conv in self.context_convs:
+            x = F.relu(conv(x))  # (B, 32, cells down, cells across)
+        return F.relu(self.neighbour_conv(x))
 
 
 class SmallCNNEncoder(nn.Module):
@@ -260,11 +297,16 @@ class SmallCNNEncoder(nn.Module):
 SMALL_IMAGE = 16  # images narrower than this (in pixels) get SmallCNNEncoder
 
 
-def image_encoder(obs_space: gym.Space, out_dim: int = 256) -> CNNEncoder | SmallCNNEncoder:
-    """The CNN for an image space: 4-pixel cells (rlsuite's frames) or one pixel a cell."""
+def image_encoder(
+    obs_space: gym.Space, out_dim: int = 256, context_layers: int = 0, pool: str = "flatten"
+) -> CNNEncoder | SmallCNNEncoder:
+    """The CNN for an image space: 4-pixel cells (rlsuite's frames) or one pixel a cell.
+
+    ``context_layers`` and ``pool`` apply to the 4-pixel-cell CNN only (see ``CNNEncoder``).
+    """
     if min(obs_space.shape[:2]) < SMALL_IMAGE:
         return SmallCNNEncoder(obs_space, out_dim)
-    return CNNEncoder(obs_space, out_dim)
+    return CNNEncoder(obs_space, out_dim, context_layers, pool)
 
 
 def _conv_size(size: int, kernel: int, stride: int) -> int:
@@ -273,7 +315,12 @@ def _conv_size(size: int, kernel: int, stride: int) -> int:
 
 
 def make_encoder(
-    obs_space: gym.Space, hidden_sizes: tuple[int, ...], activation: str, copies: int = 1
+    obs_space: gym.Space,
+    hidden_sizes: tuple[int, ...],
+    activation: str,
+    copies: int = 1,
+    cnn_context_layers: int = 0,
+    cnn_pool: str = "flatten",
 ) -> MLPEncoder | CNNEncoder | SmallCNNEncoder:
     """The built-in encoder for an observation space: CNN for uint8 images (``image_encoder``),
     else MLP.
@@ -281,7 +328,7 @@ def make_encoder(
     ``copies`` applies to the MLP only (see ``MLPEncoder``); a CNN is always one copy.
     """
     if is_image_space(obs_space):
-        return image_encoder(obs_space)
+        return image_encoder(obs_space, context_layers=cnn_context_layers, pool=cnn_pool)
     if isinstance(obs_space, gym.spaces.Box):
         return MLPEncoder(obs_space, hidden_sizes, activation, copies)
     raise UnsupportedSpaceError(f"observation space {obs_space} is not supported (Box only)")
@@ -316,6 +363,8 @@ class ActorCriticNet(nn.Module):
         n_values: int = 1,
         encoder: nn.Module | None = None,
         freeze_encoder: bool = False,
+        cnn_context_layers: int = 0,
+        cnn_pool: str = "flatten",
     ):
         super().__init__()
         check_action_space(action_space)
@@ -345,9 +394,13 @@ class ActorCriticNet(nn.Module):
         else:
             # An MLP holds both trunks as two copies of itself (copy 0 the actor's, copy 1 the
             # critic's), computed together; a CNN critic gets its own encoder.
-            self.encoder = make_encoder(obs_space, hidden_sizes, activation, 1 + two_trunks)
+            self.encoder = make_encoder(
+                obs_space, hidden_sizes, activation, 1 + two_trunks, cnn_context_layers, cnn_pool
+            )
             if two_trunks and not isinstance(self.encoder, MLPEncoder):
-                self.critic_encoder = make_encoder(obs_space, hidden_sizes, activation)
+                self.critic_encoder = make_encoder(
+                    obs_space, hidden_sizes, activation, 1, cnn_context_layers, cnn_pool
+                )
             features = self.encoder.out_dim
         if self.discrete:
             self.policy_head = layer_init(nn.Linear(features, int(action_space.n)), gain=0.01)
