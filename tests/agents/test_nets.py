@@ -93,6 +93,21 @@ def test_each_context_layer_widens_what_a_feature_sees_by_a_cell_on_each_side(co
     assert cells_seen_across({"cnn_context_layers": context_layers}) == 3 + 2 * context_layers
 
 
+@pytest.mark.parametrize(("pool", "moves"), [("max", False), ("flatten", True)])
+def test_max_pooled_features_do_not_change_when_the_scene_moves(pool, moves):
+    # A scene of random pixels in the middle of a black screen, then the same scene two cells
+    # (8 pixels) to the right: the maximum over positions sees the same things, the flattened
+    # map sees them elsewhere.
+    space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
+    torch.manual_seed(0)
+    encoder = CNNEncoder(space, context_layers=2, pool=pool)
+    scene = torch.randint(0, 256, (16, 16, 3), dtype=torch.uint8)
+    frames = torch.zeros(2, 64, 64, 3, dtype=torch.uint8)
+    frames[0, 24:40, 16:32], frames[1, 24:40, 24:40] = scene, scene
+    features = encoder(frames)
+    assert torch.equal(features[0], features[1]) != moves
+
+
 def test_context_layers_keep_the_feature_size_and_a_saved_agent_keeps_them(tmp_path):
     envs = invaders_pixels()
     agent = make_agent("ppo", envs, {"cnn_context_layers": 2}, seed=0)
