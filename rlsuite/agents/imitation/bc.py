@@ -26,11 +26,12 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
+from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
 from rlsuite.config import (
     DECAY,
     LAYER_SIZES,
     NON_NEGATIVE,
+    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
     REAL,
@@ -60,6 +61,12 @@ class BCConfig(Settings):
     max_grad_norm: float = setting(10.0, POSITIVE)  # clip the gradient's global norm
     hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)  # MLP trunk layer widths
     activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
+    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
+    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
+    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
+    # ... and how its linear layer reads the last map: "flatten" (every position its own
+    # weights) or "max" (each channel's maximum over the positions)
+    cnn_pool: str = setting("flatten", CNN_POOL)
     log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box)
 
 

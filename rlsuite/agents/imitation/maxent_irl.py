@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, LR_SCHEDULE, Agent
+from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
 from rlsuite.agents.imitation.bc import missing_demos
 from rlsuite.agents.imitation.discriminator import mlp
 from rlsuite.agents.imitation.grid_mdp import (
@@ -83,6 +83,12 @@ class MaxEntIRLConfig(Settings):
     max_grad_norm: float = setting(10.0, POSITIVE)
     hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)  # policy network widths
     activation: str = setting("tanh", ACTIVATION)
+    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
+    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
+    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
+    # ... and how its linear layer reads the last map: "flatten" (every position its own
+    # weights) or "max" (each channel's maximum over the positions)
+    cnn_pool: str = setting("flatten", CNN_POOL)
     log_std_init: float = setting(0.0, REAL)  # unused: grid games have Discrete actions
     n_eval_layouts: int = setting(16, POSITIVE_INT)  # layouts for the true-reward correlation
 
