@@ -17,27 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsuite.agents.actor_critic import BACKPROP, actor_critic_step
-from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
+from rlsuite.agents.base import LR_SCHEDULE, Agent, PolicyNetworkSettings
 from rlsuite.agents.common.optim import RMSprop
 from rlsuite.agents.common.rollout import RolloutBatch
 from rlsuite.agents.curiosity import CuriositySettings
 from rlsuite.config import (
     DECAY,
     FLAG,
-    LAYER_SIZES,
     NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
     PROBABILITY,
-    REAL,
     optional,
     setting,
 )
 
 
 @dataclass(frozen=True)
-class A2CConfig(CuriositySettings):
+class A2CConfig(CuriositySettings, PolicyNetworkSettings):
     """A2C's settings: Stable-Baselines3's A2C defaults except the five marked "tuned".
 
     With SB3's values (lr 7e-4 constant, one shared trunk, raw advantages, no entropy bonus)
@@ -67,21 +64,11 @@ class A2CConfig(CuriositySettings):
     # Rescale advantages to mean 0, std 1 per update (tuned; SB3: False): keeps the policy
     # gradient's size steady while returns grow from 10 to 500.
     normalize_advantage: bool = setting(True, FLAG)
-    # MLP trunk layer widths (vector observations)
-    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
-    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
-    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
-    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
-    # ... and how its linear layer reads the last map: "flatten" (every position its own
-    # weights) or "max" (each channel's maximum over the positions)
-    cnn_pool: str = setting("flatten", CNN_POOL)
     # Vectors: actor and critic on two trunks of the same shape (tuned; SB3's MlpPolicy does the
     # same). One shared trunk works (`--set shared_trunk=true`) but the critic's large regression
     # gradients, 40 samples at a time, shake the policy's features. Images: one shared CNN (as
     # SB3's CnnPolicy). None picks by observation; true/false force.
     shared_trunk: bool | None = setting(None, optional(FLAG))
-    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # How the loss is differentiated: "numpy" (backpropagation written out, common/backprop.py;
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient; "numpy"
     # makes an update several times cheaper at 40 samples.

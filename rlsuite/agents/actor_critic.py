@@ -22,20 +22,16 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
+from rlsuite.agents.base import LR_SCHEDULE, Agent, PolicyNetworkSettings
 from rlsuite.agents.common import backprop
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import discounted_returns, explained_variance, normalize
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device, to_train_batch
 from rlsuite.config import (
     FLAG,
-    LAYER_SIZES,
     NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     PROBABILITY,
-    REAL,
-    Settings,
     choice,
     optional,
     setting,
@@ -46,7 +42,7 @@ BACKPROP = choice("numpy", "autograd")
 
 
 @dataclass(frozen=True)
-class ActorCriticConfig(Settings):
+class ActorCriticConfig(PolicyNetworkSettings):
     """Actor-critic's settings."""
 
     # "mc": A = G - V(s); "td": A = r + gamma V(s') - V(s). MC is the default: with one gradient
@@ -63,20 +59,10 @@ class ActorCriticConfig(Settings):
     max_grad_norm: float = setting(1.0, POSITIVE)  # clip the gradient's global norm
     # Rescale advantages to mean 0, std 1 per update
     normalize_advantage: bool = setting(True, FLAG)
-    # MLP trunk layer widths (vector observations)
-    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
-    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
-    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
-    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
-    # ... and how its linear layer reads the last map: "flatten" (every position its own
-    # weights) or "max" (each channel's maximum over the positions)
-    cnn_pool: str = setting("flatten", CNN_POOL)
     # Vectors: two trunks: the critic's regression on returns of up to 100 would otherwise swamp
     # the policy's features (shared: 120-380 on CartPole; two trunks: 500 on 3 seeds of 3).
     # Images: one shared CNN (as SB3's CnnPolicy). None picks by observation; true/false force.
     shared_trunk: bool | None = setting(None, optional(FLAG))
-    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # How the loss is differentiated: "numpy" (backpropagation written out, common/backprop.py;
     # MLP nets only, others use autograd) or "autograd" (torch's). The same gradient.
     backprop: str = setting("numpy", BACKPROP)

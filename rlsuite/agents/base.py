@@ -41,7 +41,7 @@ from rlsuite.agents.common.rollout import (
     to_train_batch,
 )
 from rlsuite.agents.curiosity import Curiosity
-from rlsuite.config import choice
+from rlsuite.config import LAYER_SIZES, NON_NEGATIVE_INT, REAL, Settings, choice, setting
 from rlsuite.logger import Logger
 
 # The kinds of the settings every Config has and this file interprets (see rlsuite/config.py).
@@ -49,7 +49,32 @@ LR_SCHEDULE = choice("constant", "linear")  # see Agent.learning_rate_at
 ACTIVATION = choice(*ACTIVATIONS)
 CNN_POOL = choice("flatten", "max")  # see nets.CNNEncoder
 
-__all__ = ["Agent", "NonFiniteLossError", "SpacesOnlyEnv", "UnsupportedSpaceError"]
+
+@dataclasses.dataclass(frozen=True)
+class PolicyNetworkSettings(Settings):
+    """The settings of the policy network (nets.ActorCriticNet) that every agent's Config shares.
+
+    An agent's Config extends this class, so that each of these is declared once.
+    """
+
+    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)  # MLP trunk layer widths
+    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
+    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
+    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
+    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
+    # ... and how its linear layer reads the last map: "flatten" (every position its own
+    # weights) or "max" (each channel's maximum over the positions)
+    cnn_pool: str = setting("flatten", CNN_POOL)
+    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
+
+
+__all__ = [
+    "Agent",
+    "NonFiniteLossError",
+    "PolicyNetworkSettings",
+    "SpacesOnlyEnv",
+    "UnsupportedSpaceError",
+]
 
 
 class NonFiniteLossError(ValueError):

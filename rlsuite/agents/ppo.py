@@ -17,20 +17,17 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
+from rlsuite.agents.base import LR_SCHEDULE, Agent, PolicyNetworkSettings
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import explained_variance, normalize
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device
 from rlsuite.agents.curiosity import CuriositySettings
 from rlsuite.config import (
     FLAG,
-    LAYER_SIZES,
     NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
     PROBABILITY,
-    REAL,
     optional,
     setting,
 )
@@ -40,7 +37,7 @@ CLIP_FRACTION = "train/clip_fraction"
 
 
 @dataclass(frozen=True)
-class PPOConfig(CuriositySettings):
+class PPOConfig(CuriositySettings, PolicyNetworkSettings):
     """PPO's settings (CleanRL's / SB3's defaults unless a comment says why not)."""
 
     # Steps per env per rollout: 1024 transitions per update
@@ -64,20 +61,10 @@ class PPOConfig(CuriositySettings):
     normalize_advantage: bool = setting(True, FLAG)
     # Stop the epochs early once approx KL exceeds 1.5x this
     target_kl: float | None = setting(None, optional(POSITIVE))
-    # MLP trunk layer widths (vector observations)
-    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
-    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
-    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
-    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
-    # ... and how its linear layer reads the last map: "flatten" (every position its own
-    # weights) or "max" (each channel's maximum over the positions)
-    cnn_pool: str = setting("flatten", CNN_POOL)
     # Vectors: two trunks of the same shape (as SB3 and CleanRL): with many epochs on one batch,
     # the value loss's large gradients would otherwise reshape the policy's features. Images: one
     # shared CNN (as SB3's CnnPolicy), half the cost. None picks by observation; true/false force.
     shared_trunk: bool | None = setting(None, optional(FLAG))
-    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
     # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
     normalize_obs: bool = setting(False, FLAG)

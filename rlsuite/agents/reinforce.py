@@ -25,26 +25,22 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
+from rlsuite.agents.base import LR_SCHEDULE, Agent, PolicyNetworkSettings
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.returns import discounted_returns, normalize
 from rlsuite.agents.common.rollout import RolloutBatch, TrainBatch, to_device, to_train_batch
 from rlsuite.config import (
     FLAG,
-    LAYER_SIZES,
     NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     PROBABILITY,
-    REAL,
-    Settings,
     choice,
     setting,
 )
 
 
 @dataclass(frozen=True)
-class ReinforceConfig(Settings):
+class ReinforceConfig(PolicyNetworkSettings):
     """REINFORCE's settings."""
 
     # "total" (v1) or "reward_to_go" (v2)
@@ -59,15 +55,6 @@ class ReinforceConfig(Settings):
     ent_coef: float = setting(0.0, NON_NEGATIVE)  # weight of the entropy bonus
     max_grad_norm: float = setting(1.0, POSITIVE)  # clip the gradient's global norm
     # MLP layer widths (vector observations)
-    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)
-    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
-    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
-    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
-    # ... and how its linear layer reads the last map: "flatten" (every position its own
-    # weights) or "max" (each channel's maximum over the positions)
-    cnn_pool: str = setting("flatten", CNN_POOL)
-    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box actions)
     # Running mean/std normalisation as SB3's VecNormalize (common/normalize.py): observations to
     # mean 0, std 1 (not for images), rewards divided by the std of the discounted return.
     normalize_obs: bool = setting(False, FLAG)

@@ -10,6 +10,7 @@ import torch
 
 import rlsuite
 from rlsuite.agents import make_agent
+from rlsuite.agents.base import SpacesOnlyEnv
 from rlsuite.agents.common.nets import CNNEncoder, MLPEncoder
 from rlsuite.agents.common.rollout import to_train_batch
 from rlsuite.vector import make_vector_env
@@ -121,6 +122,21 @@ def test_context_layers_keep_the_feature_size_and_a_saved_agent_keeps_them(tmp_p
     )
     with pytest.raises(ValueError, match="cnn_context_layers"):
         make_agent("ppo", envs, {"cnn_context_layers": -1}, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("obs_space", "reader"),
+    [
+        (gym.spaces.Box(-1.0, 1.0, (10,), np.float32), "an MLP"),
+        (gym.spaces.Box(0, 255, (7, 7, 3), np.uint8), "the small-image CNN"),  # MiniGrid's view
+    ],
+)
+@pytest.mark.parametrize("setting", [{"cnn_context_layers": 2}, {"cnn_pool": "max"}])
+def test_cnn_options_are_refused_where_no_cnn_of_cells_reads_them(obs_space, reader, setting):
+    envs = SpacesOnlyEnv(obs_space, gym.spaces.Discrete(3))
+    with pytest.raises(ValueError, match=f"{next(iter(setting))}.*{reader}.*drop the setting"):
+        make_agent("ppo", envs, setting, seed=0)
+    make_agent("ppo", envs, {}, seed=0)  # the defaults build
 
 
 def policy_moves_when_only_the_critic_learns(agent, frames: np.ndarray) -> bool:

@@ -28,6 +28,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rlsuite.errors import ConfigError
+
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 
 
@@ -314,6 +316,37 @@ def _conv_size(size: int, kernel: int, stride: int) -> int:
     return (size - kernel) // stride + 1
 
 
+def check_cnn_options(
+    obs_space: gym.Space, encoder: nn.Module | None, cnn_context_layers: int, cnn_pool: str
+) -> None:
+    """ConfigError when ``cnn_context_layers`` or ``cnn_pool`` is set where no CNN reads it.
+
+    They shape the 4-pixel-cell CNN (``CNNEncoder``) only, not the MLP of vector observations or
+    the small-image CNN. A given (pretrained) encoder replaces the CNN and these with it: a pixel
+    entry's options then stand aside for ``--encoder`` without an error.
+    """
+    changed = [
+        f"{name}={value}"
+        for name, value, default in [
+            ("cnn_context_layers", cnn_context_layers, 0),
+            ("cnn_pool", cnn_pool, "flatten"),
+        ]
+        if value != default
+    ]
+    if not changed or encoder is not None:
+        return
+    if not is_image_space(obs_space):
+        reader = f"an MLP (the observations are vectors of shape {obs_space.shape})"
+    elif min(obs_space.shape[:2]) < SMALL_IMAGE:
+        reader = f"the small-image CNN ({obs_space.shape[0]}x{obs_space.shape[1]} images)"
+    else:
+        return
+    raise ConfigError(
+        f"{changed[0]} shapes the CNN of images drawn in 4-pixel cells, but this policy reads "
+        f"the observations with {reader}: drop the setting"
+    )
+
+
 def make_encoder(
     obs_space: gym.Space,
     hidden_sizes: tuple[int, ...],
@@ -368,6 +401,7 @@ class ActorCriticNet(nn.Module):
     ):
         super().__init__()
         check_action_space(action_space)
+        check_cnn_options(obs_space, encoder, cnn_context_layers, cnn_pool)
         # Critic outputs: V(s); with curiosity two, V_E and V_I (extrinsic and intrinsic return,
         # Burda et al. 2018's two value heads: each return has its own discount).
         self.n_values = n_values

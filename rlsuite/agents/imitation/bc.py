@@ -26,16 +26,12 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
+from rlsuite.agents.base import LR_SCHEDULE, Agent, PolicyNetworkSettings
 from rlsuite.config import (
     DECAY,
-    LAYER_SIZES,
     NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
-    REAL,
-    Settings,
     setting,
 )
 from rlsuite.demos import Demonstrations
@@ -44,7 +40,7 @@ from rlsuite.logger import Logger
 
 
 @dataclass(frozen=True)
-class BCConfig(Settings):
+class BCConfig(PolicyNetworkSettings):
     """Behavior cloning's settings."""
 
     learning_rate: float = setting(1e-3, POSITIVE)  # Adam step size
@@ -59,15 +55,6 @@ class BCConfig(Settings):
     # L2 penalty on the weights (Adam's weight_decay): a little helps on 10 episodes
     weight_decay: float = setting(0.0, NON_NEGATIVE)
     max_grad_norm: float = setting(10.0, POSITIVE)  # clip the gradient's global norm
-    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)  # MLP trunk layer widths
-    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
-    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
-    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
-    # ... and how its linear layer reads the last map: "flatten" (every position its own
-    # weights) or "max" (each channel's maximum over the positions)
-    cnn_pool: str = setting("flatten", CNN_POOL)
-    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box)
 
 
 def expert_data(demos: Demonstrations, action_space: gym.Space) -> tuple[np.ndarray, np.ndarray]:

@@ -26,19 +26,20 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent, SpacesOnlyEnv
+from rlsuite.agents.base import (
+    LR_SCHEDULE,
+    Agent,
+    PolicyNetworkSettings,
+    SpacesOnlyEnv,
+)
 from rlsuite.agents.imitation.bc import expert_data, fit_epoch, missing_demos
 from rlsuite.agents.imitation.experts import SCRIPTED, ExpertFn, make_expert
 from rlsuite.config import (
     DECAY,
-    LAYER_SIZES,
     NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
-    REAL,
     TEXT,
-    Settings,
     setting,
 )
 from rlsuite.demos import Demonstrations
@@ -46,7 +47,7 @@ from rlsuite.logger import Logger
 
 
 @dataclass(frozen=True)
-class DAggerConfig(Settings):
+class DAggerConfig(PolicyNetworkSettings):
     """DAgger's settings."""
 
     # Who labels the learner's states: "scripted" (the game's expert) or a trained run folder
@@ -62,15 +63,6 @@ class DAggerConfig(Settings):
     batch_size: int = setting(64, POSITIVE_INT)  # minibatch size of the supervised updates
     weight_decay: float = setting(0.0, NON_NEGATIVE)  # L2 penalty (Adam's weight_decay)
     max_grad_norm: float = setting(10.0, POSITIVE)  # clip the gradient's global norm
-    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)  # MLP trunk layer widths
-    activation: str = setting("tanh", ACTIVATION)  # "tanh" or "relu"
-    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
-    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
-    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
-    # ... and how its linear layer reads the last map: "flatten" (every position its own
-    # weights) or "max" (each channel's maximum over the positions)
-    cnn_pool: str = setting("flatten", CNN_POOL)
-    log_std_init: float = setting(0.0, REAL)  # initial log std of the Gaussian policy (Box)
 
 
 class DAgger(Agent):

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import ACTIVATION, CNN_POOL, LR_SCHEDULE, Agent
+from rlsuite.agents.base import LR_SCHEDULE, Agent, PolicyNetworkSettings
 from rlsuite.agents.imitation.bc import missing_demos
 from rlsuite.agents.imitation.discriminator import mlp
 from rlsuite.agents.imitation.grid_mdp import (
@@ -53,8 +53,6 @@ from rlsuite.config import (
     POSITIVE,
     POSITIVE_INT,
     PROBABILITY,
-    REAL,
-    Settings,
     choice,
     setting,
 )
@@ -66,7 +64,7 @@ TRUE_REWARD_CORRELATION = "imitation/true_reward_correlation"  # a check, never 
 
 
 @dataclass(frozen=True)
-class MaxEntIRLConfig(Settings):
+class MaxEntIRLConfig(PolicyNetworkSettings):
     """Maximum-entropy IRL's settings."""
 
     # "linear": linear in one-hot features of the state (a table); "network": a small MLP
@@ -81,15 +79,6 @@ class MaxEntIRLConfig(Settings):
     distill_epochs: int = setting(5, NON_NEGATIVE_INT)  # full-batch steps per iteration
     distill_layouts: int = setting(8, NON_NEGATIVE_INT)  # fresh layouts solved per iteration
     max_grad_norm: float = setting(10.0, POSITIVE)
-    hidden_sizes: tuple[int, ...] = setting((64, 64), LAYER_SIZES)  # policy network widths
-    activation: str = setting("tanh", ACTIVATION)
-    # Images drawn in 4-pixel cells: 3x3 convolutions over the cells before the CNN's stride-2
-    # layer, each widening what a cell's features see by one cell (nets.CNNEncoder)
-    cnn_context_layers: int = setting(0, NON_NEGATIVE_INT)
-    # ... and how its linear layer reads the last map: "flatten" (every position its own
-    # weights) or "max" (each channel's maximum over the positions)
-    cnn_pool: str = setting("flatten", CNN_POOL)
-    log_std_init: float = setting(0.0, REAL)  # unused: grid games have Discrete actions
     n_eval_layouts: int = setting(16, POSITIVE_INT)  # layouts for the true-reward correlation
 
 
