@@ -304,47 +304,31 @@ def image_encoder(
 ) -> CNNEncoder | SmallCNNEncoder:
     """The CNN for an image space: 4-pixel cells (rlsuite's frames) or one pixel a cell.
 
-    ``context_layers`` and ``pool`` apply to the 4-pixel-cell CNN only (see ``CNNEncoder``).
+    ``context_layers`` and ``pool`` apply to the 4-pixel-cell CNN only (see ``CNNEncoder``);
+    set for small images, they are refused.
     """
     if min(obs_space.shape[:2]) < SMALL_IMAGE:
+        height, width = obs_space.shape[:2]
+        refuse_cnn_options(context_layers, pool, f"the small-image CNN ({height}x{width} images)")
         return SmallCNNEncoder(obs_space, out_dim)
     return CNNEncoder(obs_space, out_dim, context_layers, pool)
+
+
+def refuse_cnn_options(context_layers: int, pool: str, reader: str) -> None:
+    """ConfigError when either CNN option is set where ``reader``, not the 4-pixel-cell CNN,
+    reads the observations (they would do nothing there)."""
+    changed = [f"cnn_context_layers={context_layers}"] if context_layers != 0 else []
+    changed += [f"cnn_pool={pool}"] if pool != "flatten" else []
+    if changed:
+        raise ConfigError(
+            f"{changed[0]} shapes the CNN of images drawn in 4-pixel cells, but this policy reads "
+            f"the observations with {reader}: drop the setting"
+        )
 
 
 def _conv_size(size: int, kernel: int, stride: int) -> int:
     """Output length of an unpadded convolution along one axis."""
     return (size - kernel) // stride + 1
-
-
-def check_cnn_options(
-    obs_space: gym.Space, encoder: nn.Module | None, cnn_context_layers: int, cnn_pool: str
-) -> None:
-    """ConfigError when ``cnn_context_layers`` or ``cnn_pool`` is set where no CNN reads it.
-
-    They shape the 4-pixel-cell CNN (``CNNEncoder``) only, not the MLP of vector observations or
-    the small-image CNN. A given (pretrained) encoder replaces the CNN and these with it: a pixel
-    entry's options then stand aside for ``--encoder`` without an error.
-    """
-    changed = [
-        f"{name}={value}"
-        for name, value, default in [
-            ("cnn_context_layers", cnn_context_layers, 0),
-            ("cnn_pool", cnn_pool, "flatten"),
-        ]
-        if value != default
-    ]
-    if not changed or encoder is not None:
-        return
-    if not is_image_space(obs_space):
-        reader = f"an MLP (the observations are vectors of shape {obs_space.shape})"
-    elif min(obs_space.shape[:2]) < SMALL_IMAGE:
-        reader = f"the small-image CNN ({obs_space.shape[0]}x{obs_space.shape[1]} images)"
-    else:
-        return
-    raise ConfigError(
-        f"{changed[0]} shapes the CNN of images drawn in 4-pixel cells, but this policy reads "
-        f"the observations with {reader}: drop the setting"
-    )
 
 
 def make_encoder(
@@ -358,11 +342,16 @@ def make_encoder(
     """The built-in encoder for an observation space: CNN for uint8 images (``image_encoder``),
     else MLP.
 
-    ``copies`` applies to the MLP only (see ``MLPEncoder``); a CNN is always one copy.
+    ``copies`` applies to the MLP only (see ``MLPEncoder``); a CNN is always one copy. The CNN
+    options are refused where no CNN of 4-pixel cells reads them (vectors, small images). A given
+    (pretrained) encoder replaces this one and the options with it: ``ActorCriticNet`` then never
+    calls here, so a pixel entry's options stand aside for ``--encoder`` without an error.
     """
     if is_image_space(obs_space):
         return image_encoder(obs_space, context_layers=cnn_context_layers, pool=cnn_pool)
     if isinstance(obs_space, gym.spaces.Box):
+        vectors = f"an MLP (the observations are vectors of shape {obs_space.shape})"
+        refuse_cnn_options(cnn_context_layers, cnn_pool, vectors)
         return MLPEncoder(obs_space, hidden_sizes, activation, copies)
     raise UnsupportedSpaceError(f"observation space {obs_space} is not supported (Box only)")
 
@@ -401,7 +390,6 @@ class ActorCriticNet(nn.Module):
     ):
         super().__init__()
         check_action_space(action_space)
-        check_cnn_options(obs_space, encoder, cnn_context_layers, cnn_pool)
         # Critic outputs: V(s); with curiosity two, V_E and V_I (extrinsic and intrinsic return,
         # Burda et al. 2018's two value heads: each return has its own discount).
         self.n_values = n_values

@@ -26,12 +26,7 @@ import numpy as np
 import torch
 
 from rlsuite import logger as tags
-from rlsuite.agents.base import (
-    LR_SCHEDULE,
-    Agent,
-    PolicyNetworkSettings,
-    SpacesOnlyEnv,
-)
+from rlsuite.agents.base import LR_SCHEDULE, Agent, PolicyNetworkSettings, SpacesOnlyEnv
 from rlsuite.agents.imitation.bc import expert_data, fit_epoch, missing_demos
 from rlsuite.agents.imitation.experts import SCRIPTED, ExpertFn, make_expert
 from rlsuite.config import (
