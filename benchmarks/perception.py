@@ -8,12 +8,12 @@ keypoints read from one code per game cell, see encoders.KeypointEncoder; then `
 --freeze-encoder``). Both
 are evaluated every ``--every`` env steps (20 deterministic episodes on fixed seeds) and stop at
 the first success rate >= ``--target``. A third run, the bound, is the same PPO on the game's
-symbolic state: what a perfect frozen encoder could give the agent. Reported per seed: env steps and seconds to the target;
-the pretrained side's seconds include the whole pretraining (collecting the frames, training the
-encoder, writing its run folder). Evaluation time is taken out of both clocks. Seconds are
-given twice: wall time, and this process's CPU time (one torch thread, so on a machine shared
-with other jobs the CPU time is what the run would take alone). The ratios are scratch /
-pretrained (> 1: the encoder helps).
+symbolic state: what a perfect frozen encoder could give the agent. Reported per seed: env steps
+and seconds to the target; the pretrained side's seconds include the whole pretraining
+(collecting the frames, training the encoder, writing its run folder). Evaluation time is taken
+out of both clocks. Seconds are given twice: wall time, and this process's CPU time (one torch
+thread, so on a machine shared with other jobs the CPU time is what the run would take alone).
+The ratios are scratch / pretrained (> 1: the encoder helps).
 
     python benchmarks/perception.py                          # seeds 0-2, keypoint ae, 0.95
     python benchmarks/perception.py --seeds 0 --method simclr
