@@ -153,15 +153,15 @@ def pretrain_encoder(args: argparse.Namespace, seed: int, folder: Path) -> tuple
 
 def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> dict[str, Any]:
     record: dict[str, Any] = {"seed": seed, "method": args.method, "target": args.target}
-    # The bound: the same PPO on the symbolic state (positions as numbers), which is all a
-    # perfect frozen encoder could hand it. An encoder cannot beat scratch in steps where this
-    # does not.
-    state = train_to_target(
-        run_config(seed, args.steps, obs_mode="symbolic"), args.target, args.every
-    )
-    print(f"  symbolic state: {state}", flush=True)
-    record["state"] = state
     if not args.no_scratch:
+        # The bound: the same PPO on the symbolic state (positions as numbers), which is all a
+        # perfect frozen encoder could hand it. An encoder cannot beat scratch in steps where
+        # this does not.
+        state = train_to_target(
+            run_config(seed, args.steps, obs_mode="symbolic"), args.target, args.every
+        )
+        print(f"  symbolic state: {state}", flush=True)
+        record["state"] = state
         scratch = train_to_target(run_config(seed, args.steps), args.target, args.every)
         print(f"  scratch: {scratch}", flush=True)
         record["scratch"] = scratch
