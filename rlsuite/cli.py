@@ -64,6 +64,35 @@ def add_device_argument(p: argparse.ArgumentParser, what: str, default: str | No
     )
 
 
+def add_set_argument(p: argparse.ArgumentParser, what: str) -> None:
+    """``--set KEY=VALUE ...``, gathered in ``args.settings``; ``what`` says what it sets."""
+    p.add_argument(
+        "--set",
+        dest="settings",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help=what,
+    )
+
+
+def add_run_folder_arguments(p: argparse.ArgumentParser, default_name: str, bar: str) -> None:
+    """``--run-dir``, ``--progress`` and ``--force`` of the commands that write a run folder."""
+    p.add_argument("--run-dir", metavar="DIR", help=f"run folder (default: runs/{default_name})")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"show a progress bar {bar} (default: on when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="delete an existing run folder of the same name and start over",
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # rlsuite train
 # ------------------------------------------------------------------------------------------------
@@ -101,11 +130,6 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "--seed", type=int, metavar="S", help="random seed of envs and agent (default 0)"
     )
     p.add_argument(
-        "--run-dir",
-        metavar="DIR",
-        help="run folder (default: runs/<env>__<agent>__s<seed>__<YYYYmmdd-HHMMSS>)",
-    )
-    p.add_argument(
         "--defaults",
         action="store_true",
         help="skip the per-task entry of rlsuite/hyperparams: the agent's built-in defaults "
@@ -117,14 +141,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="YAML or JSON file with the keys of a run's config.yaml (read as data); "
         "command-line options override it",
     )
-    p.add_argument(
-        "--set",
-        dest="settings",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting: any field of the agent's Config (e.g. "
+    add_set_argument(
+        p,
+        "override a setting: any field of the agent's Config (e.g. "
         "learning_rate=3e-4, hidden_sizes=64,64) or a run setting: vec=auto|sync|async|"
         "vector_entry_point, eval_episodes, checkpoint_every (0: only last.pt), torch_threads; "
         "every value is checked before anything is written",
@@ -183,17 +202,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         help="keep the --encoder's weights fixed: its features are computed without gradients "
         "(cheaper acting and learning)",
     )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show a progress bar with steps, fps and ep_rew_mean "
-        "(default: on when stderr is a terminal)",
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="delete an existing run folder of the same name and start over",
+    add_run_folder_arguments(
+        p, "<env>__<agent>__s<seed>__<YYYYmmdd-HHMMSS>", "with steps, fps and ep_rew_mean"
     )
 
 
@@ -745,19 +755,9 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--seed", type=int, metavar="S", help="random seed of weights and batches (default 0)"
     )
-    p.add_argument(
-        "--run-dir",
-        metavar="DIR",
-        help="run folder (default: runs/fit__<model>__<data>__s<seed>__<YYYYmmdd-HHMMSS>)",
-    )
-    p.add_argument(
-        "--set",
-        dest="settings",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a setting of the model's Config (e.g. learning_rate=3e-4, channels=32,64) or of the "
+    add_set_argument(
+        p,
+        "a setting of the model's Config (e.g. learning_rate=3e-4, channels=32,64) or of the "
         "fit: torch_threads, label (the .npz array used as labels)",
     )
     add_device_argument(p, "where the model trains (default auto)", default=None)
@@ -772,15 +772,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue a fit run from its last.pt, exactly (--epochs N: to N epochs in all)",
     )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show a progress bar over epochs (default: on when stderr is a terminal)",
-    )
-    p.add_argument(
-        "--force", action="store_true", help="delete an existing run folder of the same name"
-    )
+    add_run_folder_arguments(p, "fit__<model>__<data>__s<seed>__<YYYYmmdd-HHMMSS>", "over epochs")
 
 
 def run_fit(args: argparse.Namespace) -> int:
@@ -894,28 +886,11 @@ def add_pretrain_arguments(p: argparse.ArgumentParser) -> None:
         help="ae (auto-encoder), dae (denoising), mae (masked modelling), simclr or byol",
     )
     p.add_argument("--epochs", type=int, metavar="N", help="passes over the frames (default 10)")
-    p.add_argument(
-        "--set",
-        dest="settings",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a setting of the method (e.g. learning_rate=3e-4, features=256, mask_ratio=0.6)",
+    add_set_argument(
+        p, "a setting of the method (e.g. learning_rate=3e-4, features=256, mask_ratio=0.6)"
     )
-    p.add_argument(
-        "--run-dir",
-        metavar="DIR",
-        help="run folder (default: runs/pretrain__<game>__<method>__s<seed>__<YYYYmmdd-HHMMSS>)",
-    )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show a progress bar over epochs (default: on when stderr is a terminal)",
-    )
-    p.add_argument(
-        "--force", action="store_true", help="delete an existing run folder of the same name"
+    add_run_folder_arguments(
+        p, "pretrain__<game>__<method>__s<seed>__<YYYYmmdd-HHMMSS>", "over epochs"
     )
 
 
