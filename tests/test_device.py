@@ -3,6 +3,8 @@ uses (checked here on the CPU against the numpy paths they replace); GPU tests s
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -11,14 +13,17 @@ import rlsuite
 from rlsuite.agents import AGENTS, make_agent
 from rlsuite.agents.common.nets import ActorCriticNet
 from rlsuite.agents.common.optim import RMSprop, flatten_parameters
+from rlsuite.agents.curiosity import CURIOSITY_KINDS
 from rlsuite.cli import main
 from rlsuite.config import resolve_config
 from rlsuite.errors import ConfigError
 from rlsuite.runs import resolve_device
+from rlsuite.supervised.registry import MODELS
 from rlsuite.vector import make_vector_env
 
 CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="no GPU here")
+GAME = "rlsuite/KeyDoor-5x5-v0"
 
 
 # -- the torch paths a GPU takes, on the CPU -------------------------------------------------------
@@ -84,7 +89,8 @@ def test_cuda_without_a_gpu_is_one_line_and_no_run_folder(tmp_path, capsys):
 
 GPU_CASES = [
     (name, env_id, kwargs)
-    for name in AGENTS
+    for name, cls in AGENTS.items()
+    if not cls.uses_demos  # the imitation agents: test_every_imitation_agent_...
     for env_id, kwargs in [
         ("CartPole-v1", {}),
         ("Pendulum-v1", {}),
@@ -125,3 +131,84 @@ def test_a_run_trains_on_the_gpu_resumes_there_and_evaluates_anywhere(tmp_path, 
     for device in ("cuda", "cpu"):
         assert main(["eval", str(run), "--episodes", "2", "--device", device, "--json"]) == 0
     assert rlsuite.load(run).policy.policy_head.weight.is_cuda  # auto: the GPU
+
+
+# -- curiosity, the supervised models and pretrained encoders on a GPU -------------------------
+
+
+@needs_cuda
+@pytest.mark.parametrize("kind", CURIOSITY_KINDS)
+@pytest.mark.parametrize("obs_mode", ["symbolic", "pixels"])
+@pytest.mark.parametrize("name", ["a2c", "ppo"])
+def test_curiosity_learns_on_a_gpu(name, kind, obs_mode):
+    envs = make_vector_env(GAME, 4, obs_mode=obs_mode, reward_mode="sparse")
+    agent = make_agent(name, envs, {"curiosity": kind, "n_steps": 64}, seed=0, device="cuda")
+    before = agent.theta.detach().clone()
+    agent.learn(512)
+    assert agent.num_updates > 0 and not torch.equal(agent.theta.detach(), before)
+    module = agent.curiosity.module  # none for the count bonus, which has no network
+    if module is not None:
+        assert all(p.is_cuda for p in module.parameters())
+        assert agent.curiosity.theta.is_cuda
+    envs.close()
+
+
+@needs_cuda
+def test_a_curious_run_resumes_on_the_gpu_and_evaluates_on_the_cpu(tmp_path):
+    run = tmp_path / "run"
+    args = ["train", GAME, "--agent", "ppo", "--curiosity", "rnd", "--device", "cuda"]
+    args += ["--env-kwargs", "reward_mode=sparse", "--set", "n_steps=64", "--eval-every", "0"]
+    assert main([*args, "--steps", "512", "--run-dir", str(run), "--no-progress"]) == 0
+    assert main(["train", "--resume", str(run), "--steps", "1024", "--no-progress"]) == 0
+    assert rlsuite.load(run, device="cpu").num_steps >= 1024  # whole updates, and the warm-up
+    assert main(["eval", str(run), "--episodes", "2", "--device", "cpu", "--json"]) == 0
+
+
+FIT_CASES = [(model, "digits", []) for model in MODELS] + [
+    ("transformer", "reverse", []),  # next-token prediction
+    ("dcgan", "digits", ["--set", "conditional=true"]),
+]
+
+
+@needs_cuda
+@pytest.mark.parametrize("model, data, extra", FIT_CASES)
+def test_every_supervised_model_fits_on_a_gpu(model, data, extra, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["fit", model, "--data", data, "--epochs", "1", "--device", "cuda", *extra]
+    assert main([*args, "--run-dir", str(run), "--no-progress"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["fit", "--eval-only", str(run), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)
+
+
+@needs_cuda
+def test_an_encoder_pretrained_on_the_gpu_serves_a_frozen_agent_there(tmp_path):
+    encoder = tmp_path / "encoder"
+    args = ["pretrain", GAME, "--method", "ae", "--frames", "256", "--epochs", "1"]
+    assert main([*args, "--set", "device=cuda", "--run-dir", str(encoder), "--no-progress"]) == 0
+    run = tmp_path / "run"
+    args = ["train", GAME, "--env-kwargs", "obs_mode=pixels", "--encoder", str(encoder)]
+    args += ["--freeze-encoder", "--device", "cuda", "--set", "n_steps=64", "--eval-every", "0"]
+    assert main([*args, "--steps", "512", "--run-dir", str(run), "--no-progress"]) == 0
+    agent = rlsuite.load(run)
+    assert all(p.is_cuda for p in agent.policy.parameters())
+    assert main(["eval", str(run), "--episodes", "2", "--device", "cpu"]) == 0
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory):
+    """The scripted expert's demonstrations of GAME."""
+    path = tmp_path_factory.mktemp("demos") / "keydoor.npz"
+    assert main(["demos", GAME, "--expert", "scripted", "--episodes", "20", "-o", str(path)]) == 0
+    return path
+
+
+@needs_cuda
+@pytest.mark.parametrize("name", [name for name, cls in AGENTS.items() if cls.uses_demos])
+def test_every_imitation_agent_learns_on_a_gpu_and_evaluates_on_the_cpu(name, demos, tmp_path):
+    run = tmp_path / "run"
+    args = ["train", GAME, "--agent", name, "--demos", str(demos), "--device", "cuda"]
+    args += ["--steps", "512", "--eval-every", "0", "--run-dir", str(run), "--no-progress"]
+    assert main(args) == 0
+    assert all(p.is_cuda for p in rlsuite.load(run).policy.parameters())
+    assert main(["eval", str(run), "--episodes", "2", "--device", "cpu"]) == 0

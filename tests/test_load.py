@@ -100,13 +100,14 @@ def test_pixel_observations_keep_their_frame_stack(pixel_run):
 def test_save_writes_a_weights_only_file_that_load_reads_back(tmp_path):
     # Box actions and observation statistics: the Gaussian's mean and the normalisation return.
     envs = make_vector_env("Pendulum-v1", 2)
-    agent = make_agent("ppo", envs, {"n_steps": 64, "batch_size": 64, "normalize_obs": True})
+    settings = {"n_steps": 64, "batch_size": 64, "normalize_obs": True}
+    agent = make_agent("ppo", envs, settings, device="cpu")  # exact on the CPU
     agent.learn(256)
     envs.close()
     path = tmp_path / "pendulum.pt"
     agent.save(path)
     assert torch.load(path, weights_only=True)["agent"] == "ppo"
-    loaded = rlsuite.load(path)
+    loaded = rlsuite.load(path, device="cpu")
     assert isinstance(loaded, PPO) and loaded.num_steps == 256
     assert PPO.load(path).num_steps == 256  # as SB3's PPO.load
     obs = np.random.default_rng(0).uniform(-1, 1, size=(5, 3)).astype(np.float32)
@@ -115,7 +116,8 @@ def test_save_writes_a_weights_only_file_that_load_reads_back(tmp_path):
     assert batch.shape == (5, 1) and loaded.predict(obs[0], deterministic=True).shape == (1,)
     # Saved again from the loaded agent, it still gives the same policy.
     loaded.save(tmp_path / "again.pt")
-    np.testing.assert_array_equal(rlsuite.load(tmp_path / "again.pt").predict(obs, True), batch)
+    again = rlsuite.load(tmp_path / "again.pt", device="cpu")
+    np.testing.assert_array_equal(again.predict(obs, True), batch)
 
 
 def test_load_leaves_the_callers_random_generators_alone(vector_run):

@@ -250,7 +250,8 @@ class MaskedModel(AutoEncoder):
         height, width, _ = self.obs_shape
         patch = self.config.mask_patch or max(2, height // 8)  # a KeyDoor-8x8 cell; 2x2 digits
         ratio = self.config.mask_ratio
-        return augment.patch_mask(len(images), height, width, patch, ratio, generator)
+        mask = augment.patch_mask(len(images), height, width, patch, ratio, generator)
+        return mask.to(images.device)  # drawn on the CPU generator (augment.py)
 
     def loss(self, images: torch.Tensor, generator: torch.Generator) -> Loss:
         target = images.float() / self.pixel_max
@@ -280,6 +281,7 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Ten
     similarity = z @ z.T / temperature  # (2N, 2N)
     similarity.fill_diagonal_(float("-inf"))  # a view is not its own positive or negative
     positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)])  # i <-> i + N
+    positives = positives.to(similarity.device)
     return F.cross_entropy(similarity, positives)
 
 

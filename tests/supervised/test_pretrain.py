@@ -45,7 +45,7 @@ def test_an_agent_trains_on_the_pretrained_encoder_and_keeps_it_frozen(pretraine
     agent = rlsuite.load(run)
     pretrained_weights = load_encoder(pretrained).state_dict()
     for name, value in agent.policy.encoder.state_dict().items():
-        assert torch.equal(value, pretrained_weights[name])
+        assert torch.equal(value.cpu(), pretrained_weights[name].cpu())
 
 
 def test_a_cell_map_encoder_pretrains_with_masked_modelling_and_serves_a_frozen_agent(tmp_path):
@@ -61,7 +61,7 @@ def test_a_cell_map_encoder_pretrains_with_masked_modelling_and_serves_a_frozen_
     assert main([*args, "--run-dir", str(run), "--eval-every", "0"]) == 0
     agent = rlsuite.load(run)  # rebuilt from the spec in the checkpoint, pretrained weights
     for name, value in agent.policy.encoder.state_dict().items():
-        assert torch.equal(value, encoder.state_dict()[name])
+        assert torch.equal(value.cpu(), encoder.state_dict()[name].cpu())
 
 
 def test_fit_trains_a_self_supervised_model_on_a_frames_file_and_it_serves_as_encoder(tmp_path):

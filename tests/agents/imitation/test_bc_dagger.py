@@ -112,7 +112,7 @@ def test_bc_trains_evaluates_and_logs_like_any_run(keydoor_demos, tmp_path, caps
 
 def test_bc_resumes_exactly(keydoor_demos, tmp_path):
     common = ["--agent", "bc", "--demos", str(keydoor_demos), "--no-progress"]
-    common += ["--set", "validation_fraction=0.2"]
+    common += ["--set", "validation_fraction=0.2", "--device", "cpu"]  # exact on the CPU
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert main(["train", KEYDOOR, *common, "--steps", "2000", "--run-dir", str(straight)]) == 0
     assert main(["train", KEYDOOR, *common, "--steps", "1000", "--run-dir", str(split)]) == 0
@@ -120,7 +120,7 @@ def test_bc_resumes_exactly(keydoor_demos, tmp_path):
     a = rlsuite.load(straight / "checkpoints" / "last.pt").policy.state_dict()
     b = rlsuite.load(split / "checkpoints" / "last.pt").policy.state_dict()
     for name in a:
-        np.testing.assert_array_equal(a[name].numpy(), b[name].numpy())
+        np.testing.assert_array_equal(a[name].cpu().numpy(), b[name].cpu().numpy())
 
 
 def test_dagger_labels_the_learners_states_and_reports_how_many(keydoor_demos, tmp_path):
