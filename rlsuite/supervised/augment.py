@@ -4,7 +4,7 @@ Contrastive learning is only as good as its augmentations: the encoder learns wh
 share and forgets what they do not. Images here are batches ``(B, H, W, C)`` in their own units
 (0..255 frames, 0..16 digits); every function draws from an explicit ``torch.Generator`` so that
 the same seed gives the same views. The generator lives on the CPU: draws are made there and
-moved to the images' device (``_on``), so a GPU run sees the same views as a CPU run.
+then moved to the images' device, so a GPU run draws the same views as a CPU run.
 
 - Digits: a small random rotation, scale and shift (a handwritten 3 stays a 3), plus noise.
 - Game frames: a shift of a few pixels (DrQ, Kostrikov et al. 2020; padding repeats the
@@ -38,10 +38,10 @@ class Augmentation:
             x = random_affine(x, self.rotate_degrees, self.scale, self.shift, generator)
         if self.brightness:
             factor = 1 + self.brightness * (2 * _uniform(len(x), generator) - 1)
-            x = x * _on(x, factor).view(-1, 1, 1, 1)
+            x = x * factor.to(x.device).view(-1, 1, 1, 1)
         if self.noise:
-            noise = torch.randn(x.shape, generator=generator)
-            x = x + self.noise * self.pixel_max * _on(x, noise)
+            noise = torch.randn(x.shape, generator=generator).to(x.device)
+            x = x + self.noise * self.pixel_max * noise
         return x.clamp(0, self.pixel_max)
 
 
@@ -76,7 +76,7 @@ def random_affine(
         [torch.stack([cos, -sin, offset[:, 0]], 1), torch.stack([sin, cos, offset[:, 1]], 1)], 1
     )
     chw = images.permute(0, 3, 1, 2)  # (B, C, H, W)
-    grid = F.affine_grid(_on(images, theta), list(chw.shape), align_corners=False)
+    grid = F.affine_grid(theta.to(images.device), list(chw.shape), align_corners=False)
     warped = F.grid_sample(chw, grid, padding_mode="border", align_corners=False)
     return warped.permute(0, 2, 3, 1)  # (B, H, W, C)
 
@@ -86,10 +86,10 @@ def corrupt(
 ) -> torch.Tensor:
     """The denoising autoencoder's input: Gaussian noise plus a fraction `drop` of pixels set to
     0 (Vincent et al. 2008's masking noise), clamped to the valid range."""
-    gaussian = _on(images, torch.randn(images.shape, generator=generator))
+    gaussian = torch.randn(images.shape, generator=generator).to(images.device)
     x = images.float() + noise * pixel_max * gaussian
     keep = torch.rand(images.shape[:-1], generator=generator) >= drop  # (B, H, W): whole pixels
-    return (x * _on(images, keep).unsqueeze(-1)).clamp(0, pixel_max)
+    return (x * keep.to(images.device).unsqueeze(-1)).clamp(0, pixel_max)
 
 
 def patch_mask(
@@ -111,8 +111,3 @@ def patch_mask(
 
 def _uniform(n: int, generator: torch.Generator) -> torch.Tensor:
     return torch.rand(n, generator=generator)
-
-
-def _on(images: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
-    """``drawn`` (made by the CPU generator) on the device of ``images``."""
-    return drawn.to(images.device)

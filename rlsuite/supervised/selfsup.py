@@ -280,8 +280,8 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Ten
     z = F.normalize(torch.cat([z1, z2]), dim=1)  # (2N, d), unit length: dot = cosine
     similarity = z @ z.T / temperature  # (2N, 2N)
     similarity.fill_diagonal_(float("-inf"))  # a view is not its own positive or negative
-    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)])  # i <-> i + N
-    positives = positives.to(similarity.device)
+    device = similarity.device  # positives: view i <-> view i + N
+    positives = torch.cat([torch.arange(n, 2 * n, device=device), torch.arange(n, device=device)])
     return F.cross_entropy(similarity, positives)
 
 
