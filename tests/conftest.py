@@ -13,6 +13,17 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
+def keydoor_demos(tmp_path_factory):
+    """The scripted expert's demonstrations of rlsuite/KeyDoor-5x5-v0 (20 episodes), read only."""
+    from rlsuite.cli import main
+
+    path = tmp_path_factory.mktemp("demos") / "keydoor.npz"
+    args = ["demos", "rlsuite/KeyDoor-5x5-v0", "--expert", "scripted", "--episodes", "20"]
+    assert main([*args, "-o", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="session")
 def ray_address():
     """One real local Ray (2 CPUs) for every test that needs it; its GCS address."""
     import ray

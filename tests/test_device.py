@@ -195,19 +195,13 @@ def test_an_encoder_pretrained_on_the_gpu_serves_a_frozen_agent_there(tmp_path):
     assert main(["eval", str(run), "--episodes", "2", "--device", "cpu"]) == 0
 
 
-@pytest.fixture(scope="module")
-def demos(tmp_path_factory):
-    """The scripted expert's demonstrations of GAME."""
-    path = tmp_path_factory.mktemp("demos") / "keydoor.npz"
-    assert main(["demos", GAME, "--expert", "scripted", "--episodes", "20", "-o", str(path)]) == 0
-    return path
-
-
 @needs_cuda
 @pytest.mark.parametrize("name", [name for name, cls in AGENTS.items() if cls.uses_demos])
-def test_every_imitation_agent_learns_on_a_gpu_and_evaluates_on_the_cpu(name, demos, tmp_path):
+def test_every_imitation_agent_learns_on_a_gpu_and_evaluates_on_the_cpu(
+    name, keydoor_demos, tmp_path
+):
     run = tmp_path / "run"
-    args = ["train", GAME, "--agent", name, "--demos", str(demos), "--device", "cuda"]
+    args = ["train", GAME, "--agent", name, "--demos", str(keydoor_demos), "--device", "cuda"]
     args += ["--steps", "512", "--eval-every", "0", "--run-dir", str(run), "--no-progress"]
     assert main(args) == 0
     assert all(p.is_cuda for p in rlsuite.load(run).policy.parameters())

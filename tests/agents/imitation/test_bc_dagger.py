@@ -21,15 +21,6 @@ KEYDOOR = "rlsuite/KeyDoor-5x5-v0"
 RACER = "rlsuite/Racer-v0"
 
 
-@pytest.fixture(scope="module")
-def keydoor_demos(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demos") / "keydoor.npz"
-    assert (
-        main(["demos", KEYDOOR, "--expert", "scripted", "--episodes", "20", "-o", str(path)]) == 0
-    )
-    return path
-
-
 def _synthetic_demos(n: int = 48) -> Demonstrations:
     """CartPole-shaped states labelled by a rule the policy must learn exactly."""
     rng = np.random.default_rng(0)

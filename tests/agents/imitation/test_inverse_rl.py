@@ -21,15 +21,6 @@ from rlsuite.vector import make_vector_env
 KEYDOOR = "rlsuite/KeyDoor-5x5-v0"
 
 
-@pytest.fixture(scope="module")
-def keydoor_demos(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demos") / "keydoor.npz"
-    assert (
-        main(["demos", KEYDOOR, "--expert", "scripted", "--episodes", "20", "-o", str(path)]) == 0
-    )
-    return path
-
-
 def test_gail_discriminator_separates_expert_from_random_transitions(keydoor_demos):
     envs = make_vector_env(KEYDOOR, 4)
     settings = {"disc_learning_rate": 1e-2, "actor_settings": {"n_steps": 64}}  # 256 per rollout
