@@ -11,8 +11,9 @@ Issue #9's acceptance, plain and curious side by side in one run, seeds 0-2 by d
   shows the agent the cells it visited this episode, with which plain ppo finds the goal too
   (the maze is then no exploration test); ``--env-kwargs show_visited=true`` measures that;
 - ``explore``: KeyDoor-16x16 with no extrinsic reward at all (``--no-extrinsic``): distinct
-  cells per episode of the curious agent's policy over a random policy's (target: >= 3x); the
-  heatmaps of both are saved as PNG files (``--heatmaps DIR``);
+  cells per episode of each curious agent's policy (ppo with rnd, icm and the per-episode count)
+  over a random policy's (target: >= 3x); the heatmaps of both are saved as PNG files
+  (``--heatmaps DIR``);
 - ``cost``: wall time per env step of each curiosity over the plain agent, same settings and
   budget, measured in turns in this one process (target: <= 1.4x).
 
@@ -56,7 +57,7 @@ PARTS = ("keydoor", "maze", "explore", "cost")
 ROWS = {
     "keydoor": ["ppo", "a2c", "ppo+rnd", "ppo+icm", "a2c+rnd", "a2c+icm"],
     "maze": ["ppo", "ppo+rnd", "ppo+icm", "ppo+episode-count"],
-    "explore": ["ppo+rnd"],
+    "explore": ["ppo+rnd", "ppo+icm", "ppo+episode-count"],
     "cost": ["ppo", "ppo+rnd", "ppo+icm", "ppo+count", "a2c", "a2c+rnd", "a2c+icm"],
 }
 ENV_KWARGS = {
@@ -91,8 +92,8 @@ def run_config(
         settings += ["curiosity=count", "count_per_episode=true"]
     elif kind:
         settings.append(f"curiosity={kind}")
-        if part == "explore":
-            settings.append("extrinsic_coef=0")
+    if kind and part == "explore":
+        settings.append("extrinsic_coef=0")
     return resolve_config(
         ENVS[part],
         agent,
@@ -174,8 +175,8 @@ def save_png(image: np.ndarray, path: Path) -> None:
 
 def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
     rows = []
-    for seed in seeds:
-        config = run_config("explore", "ppo+rnd", seed, args.steps, args.set)
+    for seed, row in ((seed, row) for seed in seeds for row in args.rows or ROWS["explore"]):
+        config = run_config("explore", row, seed, args.steps, args.set)
         agent, wall = train(config)
         curious, curious_lengths, curious_map = distinct_cells(
             config, agent.predict, args.episodes, EVAL_SEED + seed
@@ -184,12 +185,13 @@ def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
             config, RandomPolicy(seed), args.episodes, EVAL_SEED + seed
         )
         if args.heatmaps:
-            save_png(curious_map, Path(args.heatmaps) / f"explore_rnd_s{seed}.png")
+            kind = row.partition("+")[2]
+            save_png(curious_map, Path(args.heatmaps) / f"explore_{kind}_s{seed}.png")
             save_png(random_map, Path(args.heatmaps) / f"explore_random_s{seed}.png")
         rows.append(
             {
                 "part": "explore",
-                "row": "ppo+rnd no extrinsic",
+                "row": f"{row} no extrinsic",
                 "seed": seed,
                 "steps": agent.num_steps,
                 "wall_s": wall,
@@ -281,13 +283,15 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
     explore = [r for r in rows if r["part"] == "explore"]
     if explore:
         print(f"\n{KEYDOOR}, no extrinsic reward: distinct cells per episode")
-        print(f"{'seed':<6} {'curious':>8} {'random':>8} {'ratio':>6} {'ep len c/r':>11} "
-              f"{'steps':>9} {'wall s':>7}  settings")  # fmt: skip
+        w = max(3, *(len(r["row"]) for r in explore))
+        print(f"{'row':<{w}} {'seed':<6} {'curious':>8} {'random':>8} {'ratio':>6} "
+              f"{'ep len c/r':>11} {'steps':>9} {'wall s':>7}  settings")  # fmt: skip
         for r in explore:
             ratio = r["cells_curious"] / r["cells_random"]
             lengths = f"{r.get('length_curious', 0):.0f}/{r.get('length_random', 0):.0f}"
             print(
-                f"{r['seed']:<6} {r['cells_curious']:>8.1f} {r['cells_random']:>8.1f} "
+                f"{r['row']:<{w}} {r['seed']:<6} {r['cells_curious']:>8.1f} "
+                f"{r['cells_random']:>8.1f} "
                 f"{ratio:>6.2f} {lengths:>11} {r['steps']:>9} {r['wall_s']:>7.0f}  "
                 f"{r.get('settings', '')}"
             )
