@@ -8,7 +8,8 @@ keypoints read from one code per game cell, see encoders.KeypointEncoder; then `
 --freeze-encoder``). Both
 are evaluated every ``--every`` env steps (20 deterministic episodes on fixed seeds) and stop at
 the first success rate >= ``--target``. A third run, the bound, is the same PPO on the game's
-symbolic state: what a perfect frozen encoder could give the agent. Reported per seed: env steps
+symbolic state: what a perfect frozen encoder could give the agent. ``--agent a2c`` runs
+all three with A2C instead (its own per-task settings). Reported per seed: env steps
 and seconds to the target; the pretrained side's seconds include the whole pretraining
 (collecting the frames, training the encoder, writing its run folder). Evaluation time is taken
 out of both clocks. Seconds are given twice: wall time, and this process's CPU time (one torch
@@ -17,6 +18,7 @@ The ratios are scratch / pretrained (> 1: the encoder helps).
 
     python benchmarks/perception.py                          # seeds 0-2, keypoint ae, 0.95
     python benchmarks/perception.py --seeds 0 --method simclr
+    python benchmarks/perception.py --agent a2c --steps 1000000 --every 32768
     python benchmarks/perception.py --quick                  # 4096 steps: does it run?
 """
 
@@ -49,20 +51,21 @@ PRETRAIN_SETTINGS = ["cell=8", "keypoints=16"]
 
 
 def run_config(
+    agent: str,
     seed: int,
     steps: int,
     encoder: str | None = None,
     settings: list[str] | None = None,
     obs_mode: str = "pixels",
 ) -> RunConfig:
-    """What `rlsuite train ENV --agent ppo --env-kwargs obs_mode=pixels [--encoder E
+    """What `rlsuite train ENV --agent AGENT --env-kwargs obs_mode=pixels [--encoder E
     --freeze-encoder --set SETTINGS]` resolves to: the shipped per-task settings. With the
     keypoints (3K numbers) the agent's network after the encoder is its default for vector
-    observations (64-64 tanh, as on the symbolic game). ``obs_mode="symbolic"`` is the same PPO
-    on the game's own state (the entry's settings are the same for both modes)."""
+    observations (64-64 tanh, as on the symbolic game). ``obs_mode="symbolic"`` is the same
+    agent on the game's own state (its symbolic entry)."""
     return resolve_config(
         ENV_ID,
-        "ppo",
+        agent,
         seed=seed,
         steps=steps,
         device="cpu",
@@ -158,15 +161,17 @@ def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> dict[str, Any
         # perfect frozen encoder could hand it. An encoder cannot beat scratch in steps where
         # this does not.
         state = train_to_target(
-            run_config(seed, args.steps, obs_mode="symbolic"), args.target, args.every
+            run_config(args.agent, seed, args.steps, obs_mode="symbolic"),
+            args.target,
+            args.every,
         )
         print(f"  symbolic state: {state}", flush=True)
         record["state"] = state
-        scratch = train_to_target(run_config(seed, args.steps), args.target, args.every)
+        scratch = train_to_target(run_config(args.agent, seed, args.steps), args.target, args.every)
         print(f"  scratch: {scratch}", flush=True)
         record["scratch"] = scratch
     encoder, pretrain_seconds, pretrain_cpu = pretrain_encoder(args, seed, folder)
-    config = run_config(seed, args.steps, encoder, args.agent_set)
+    config = run_config(args.agent, seed, args.steps, encoder, args.agent_set)
     frozen = train_to_target(config, args.target, args.every)
     frozen["pretrain_seconds"] = pretrain_seconds
     frozen["total_seconds"] = pretrain_seconds + frozen["seconds"]
@@ -226,6 +231,7 @@ def table(records: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--agent", default="ppo", choices=("ppo", "a2c"))
     parser.add_argument("--method", default="ae", choices=("ae", "dae", "mae", "simclr", "byol"))
     parser.add_argument("--frames", type=int, default=4000, help="pretraining frames")
     parser.add_argument("--epochs", type=int, default=10, help="pretraining epochs")
@@ -256,8 +262,8 @@ def main() -> None:
                 with open(args.out, "a") as f:
                     f.write(json.dumps(record) + "\n")
     print(
-        f"\nPPO on {ENV_ID} pixels to success >= {args.target} ({EVAL_EPISODES} eval episodes "
-        f"every {args.every} steps): from scratch vs. a frozen {args.method} encoder "
+        f"\n{args.agent} on {ENV_ID} pixels to success >= {args.target} ({EVAL_EPISODES} "
+        f"eval episodes every {args.every} steps): from scratch vs. a frozen {args.method} encoder "
         f"({args.frames} {args.policy} frames, {args.epochs} epochs); ratio = scratch / "
         "pretrained\n"
     )
