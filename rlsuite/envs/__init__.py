@@ -3,7 +3,7 @@
 Every id gets the single env (``gym.make``) and the native batched vector env
 (``gym.make_vec(id, n, vectorization_mode="vector_entry_point")``); both take ``reward_mode``
 ("sparse" | "shaped"), ``obs_mode`` ("symbolic" | "pixels"), ``shaping_gamma`` (the agent's
-discount, for shaped rewards) and ``frame_stack`` (K pixel frames per observation) as keyword
+discount, for shaped rewards) and ``frame_stack`` (the last K observations in one) as keyword
 arguments.
 """
 

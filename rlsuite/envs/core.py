@@ -191,6 +191,12 @@ def push_frame(stack: np.ndarray, frame: np.ndarray) -> np.ndarray:
     return new
 
 
+def push_vector(stack: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """A new stack of symbolic observations: `stack` (B, K D) without its oldest vector,
+    `vector` (B, D) appended (oldest first, as for frames)."""
+    return np.concatenate([stack[:, vector.shape[1] :], vector], axis=1)
+
+
 def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
     if value not in valid:
         raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
@@ -207,20 +213,16 @@ def _check_options(obs_mode: str, shaping_gamma: float, frame_stack: int) -> Non
         raise ValueError(f"frame_stack must be a whole number of frames, got {frame_stack!r}")
     if frame_stack < 1:
         raise ValueError(f"frame_stack must be at least 1, got {frame_stack}")
-    if frame_stack > 1 and obs_mode != "pixels":
-        raise ValueError(
-            f"frame_stack={frame_stack} stacks pixel frames: use it with obs_mode='pixels' "
-            "(symbolic observations already hold the whole state)"
-        )
 
 
 class _Batch:
     """The machinery the single env and the vector env share: state, seeding, rewards, obs.
 
-    With ``frame_stack`` K > 1 the observation is ``self.stack``: the last K frames of every game
-    on the channel axis, oldest first, (B, 64, 64, 3 K) uint8. It is a plain array attribute, so
-    ``rlsuite.envstate`` saves and restores it with the game state. An array handed out as an
-    observation is never written again: each step and each reset builds a new stack.
+    With ``frame_stack`` K > 1 the observation is ``self.stack``: the last K observations of
+    every game, oldest first: frames on the channel axis, (B, 64, 64, 3 K) uint8, or symbolic
+    vectors end to end, (B, K D) float32. It is a plain array attribute, so ``rlsuite.envstate``
+    saves and restores it with the game state. An array handed out as an observation is never
+    written again: each step and each reset builds a new stack.
     """
 
     def __init__(
@@ -244,16 +246,24 @@ class _Batch:
         self.potential_scale = potential_scale(self.shaping_gamma, game.shaping_horizon())
         self.frame_stack = int(frame_stack)
         self.state = new_games(game, n)
-        size = game.frame_size
         self.stack = None
         if self.frame_stack > 1:
-            self.stack = np.zeros((n, size, size, 3 * self.frame_stack), dtype=np.uint8)
+            space = self.observation_space()
+            self.stack = np.zeros((n, *space.shape), dtype=space.dtype)
 
     def observation_space(self) -> spaces.Space:
+        k = self.frame_stack
         if self.obs_mode == "pixels":
             size = self.game.frame_size
-            return spaces.Box(0, 255, (size, size, 3 * self.frame_stack), dtype=np.uint8)
-        return self.game.symbolic_space()
+            return spaces.Box(0, 255, (size, size, 3 * k), dtype=np.uint8)
+        one = self.game.symbolic_space()  # (D,): K of them end to end
+        return spaces.Box(np.tile(one.low, k), np.tile(one.high, k), dtype=one.dtype)
+
+    def current(self, state: State) -> np.ndarray:
+        """What the games show now, one observation each, without the stack."""
+        if self.obs_mode == "pixels":
+            return self.game.draw(state)
+        return self.game.symbolic(state)
 
     def potential(self, state: State) -> np.ndarray:
         """Phi(s) per game: the scaled progress, in [0, potential_scale]."""
@@ -266,11 +276,11 @@ class _Batch:
         if self.reward_mode == "shaped":
             self.state["phi"][idx] = self.potential(take(self.state, idx))
         if self.stack is not None:
-            # A new episode's stack is its first frame, repeated. Written into a copy: the old
-            # stack may be an observation the caller still holds.
-            first = self.game.draw(take(self.state, idx))  # (k, 64, 64, 3)
+            # A new episode's stack is its first observation, repeated. Written into a copy: the
+            # old stack may be an observation the caller still holds.
+            first = self.current(take(self.state, idx))  # (k, 64, 64, 3) or (k, D)
             stack = self.stack.copy()
-            stack[idx] = np.tile(first, (1, 1, 1, self.frame_stack))
+            stack[idx] = np.tile(first, (1,) * (first.ndim - 1) + (self.frame_stack,))
             self.stack = stack
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, Transition]:
@@ -285,24 +295,21 @@ class _Batch:
             reward = reward + event_bonus(result.events, self.game.event_bonus)
             self.state["phi"] = next_phi
         if self.stack is not None:
-            self.stack = push_frame(self.stack, self.game.draw(self.state))
+            push = push_frame if self.obs_mode == "pixels" else push_vector
+            self.stack = push(self.stack, self.current(self.state))
         return reward, result
 
     def observe(self) -> np.ndarray:
         """The observation of every game."""
         if self.stack is not None:
             return self.stack
-        if self.obs_mode == "pixels":
-            return self.game.draw(self.state)
-        return self.game.symbolic(self.state)
+        return self.current(self.state)
 
     def observe_games(self, idx: np.ndarray) -> np.ndarray:
         """The observations of games `idx` (a copy), e.g. the last ones of episodes that ended."""
         if self.stack is not None:
             return self.stack[idx]
-        if self.obs_mode == "pixels":
-            return self.game.draw(take(self.state, idx))
-        return self.game.symbolic(take(self.state, idx))
+        return self.current(take(self.state, idx))
 
 
 def _episode_seed(generator: np.random.Generator) -> np.uint64:
@@ -321,9 +328,10 @@ class GameEnv(gym.Env):
         shaping_gamma: the gamma of F = gamma Phi(s') - Phi(s), in (0, 1]. It must be the
             agent's discount, or the shaping changes which policy is best: ``rlsuite train``
             passes the agent's ``gamma``. It also sets the potential's scale.
-        frame_stack: with ``obs_mode="pixels"``, observe the last K frames stacked on the channel
-            axis, oldest first: (64, 64, 3 K) uint8. A new episode starts with its first frame
-            repeated K times.
+        frame_stack: observe the last K observations, oldest first: pixel frames stacked on the
+            channel axis, (64, 64, 3 K) uint8, or symbolic vectors end to end, (K D,) float32 (a
+            memory of the last moves, for games whose one observation does not say where the
+            agent has been). A new episode starts with its first observation repeated K times.
         **game_kwargs: the game's own options (grid size, rooms, ...).
     """
 

@@ -31,7 +31,9 @@ action (MultiRoom's doors must be toggled open; that adds steps, not difficulty)
   cells the agent has stood on this episode (`Box(-1, 1, (200,), float32)`, 198 without the
   hint): a memory of the search, without which a deterministic policy that heads for the goal
   from one cell and away from it in the next steps between the two until the time runs out.
-  The default, `False`, keeps the observation as it was. Pixels show the whole grid either way.
+  The default, `False`, keeps the observation as it was. A shorter memory, for any game:
+  `frame_stack=2` gives each observation with the one before it (`(298,)` without the hint),
+  so the agent sees where it just was. Pixels show the whole grid either way.
 - `obs_mode="pixels"`: `Box(0, 255, (64, 64, 3), uint8)`, 4 pixels per cell: grey walls, brown
   doorways, green goal, red agent.
 

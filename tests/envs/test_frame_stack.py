@@ -1,4 +1,5 @@
-"""frame_stack=K: the last K pixel frames on the channel axis, oldest first, on both env kinds."""
+"""frame_stack=K: the last K observations, oldest first (pixel frames on the channel axis, symbolic
+vectors end to end), on both env kinds."""
 
 import gymnasium as gym
 import numpy as np
@@ -11,19 +12,24 @@ from rlsuite.envstate import capture_env_state, restore_env_state
 
 IDS = game_ids()
 K = 4
+MODES = ("pixels", "symbolic")
 
 
 def stack_by_hand(episode_frames: list[np.ndarray]) -> np.ndarray:
-    """The last K frames of an episode, oldest first; the first frame repeated before it began."""
+    """The last K observations of an episode, oldest first, joined on the last axis (channels or
+    features); the first one repeated before it began."""
     padded = [episode_frames[0]] * K + episode_frames
     return np.concatenate(padded[-K:], axis=-1)
 
 
+@pytest.mark.parametrize("obs_mode", MODES)
 @pytest.mark.parametrize("env_id", IDS)
-def test_single_env_stack_equals_stacking_frames_by_hand(env_id):
-    plain = gym.make(env_id, obs_mode="pixels")
-    stacked = gym.make(env_id, obs_mode="pixels", frame_stack=K)
-    assert stacked.observation_space.shape == (64, 64, 3 * K)
+def test_single_env_stack_equals_stacking_by_hand(env_id, obs_mode):
+    plain = gym.make(env_id, obs_mode=obs_mode)
+    stacked = gym.make(env_id, obs_mode=obs_mode, frame_stack=K)
+    *rest, last = plain.observation_space.shape
+    assert stacked.observation_space.shape == (*rest, K * last)
+    assert stacked.observation_space.dtype == plain.observation_space.dtype
     frame, _ = plain.reset(seed=3)
     obs, _ = stacked.reset(seed=3)
     episode, handed_out, expected = [frame], [obs], [stack_by_hand([frame])]
@@ -46,20 +52,22 @@ def test_single_env_stack_equals_stacking_frames_by_hand(env_id):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("obs_mode", MODES)
 @pytest.mark.parametrize("env_id", IDS)
-def test_vector_env_stack_equals_stacking_by_hand_across_autoresets(env_id):
+def test_vector_env_stack_equals_stacking_by_hand_across_autoresets(env_id, obs_mode):
     n, seed, limit = 3, 5, 5  # a short time limit: every game autoresets within the test
     vec = gym.make_vec(
         env_id,
         n,
         vectorization_mode="vector_entry_point",
-        obs_mode="pixels",
+        obs_mode=obs_mode,
         frame_stack=K,
         max_episode_steps=limit,
     )
-    singles = [gym.make(env_id, obs_mode="pixels", max_episode_steps=limit) for _ in range(n)]
+    singles = [gym.make(env_id, obs_mode=obs_mode, max_episode_steps=limit) for _ in range(n)]
     obs, _ = vec.reset(seed=seed)
-    assert obs.shape == (n, 64, 64, 3 * K) and obs.dtype == np.uint8
+    assert obs.shape == (n, *vec.single_observation_space.shape)
+    assert obs.dtype == singles[0].observation_space.dtype
     episodes = [[env.reset(seed=seed + i)[0]] for i, env in enumerate(singles)]
     for i in range(n):
         np.testing.assert_array_equal(obs[i], stack_by_hand(episodes[i]))
@@ -81,9 +89,10 @@ def test_vector_env_stack_equals_stacking_by_hand_across_autoresets(env_id):
     assert autoresets >= n
 
 
-def test_the_stack_is_saved_and_restored_with_the_env_state():
+@pytest.mark.parametrize("obs_mode", MODES)
+def test_the_stack_is_saved_and_restored_with_the_env_state(obs_mode):
     make = lambda: gym.make_vec(  # noqa: E731
-        "rlsuite/Invaders-v0", 2, vectorization_mode="vector_entry_point", obs_mode="pixels",
+        "rlsuite/Invaders-v0", 2, vectorization_mode="vector_entry_point", obs_mode=obs_mode,
         frame_stack=K,
     )  # fmt: skip
     envs = make()
@@ -100,16 +109,17 @@ def test_the_stack_is_saved_and_restored_with_the_env_state():
         np.testing.assert_array_equal(envs.step(actions)[0], copy.step(actions)[0])
 
 
-def test_the_stacked_env_passes_gymnasiums_checker():
-    env = gym.make(IDS[0], obs_mode="pixels", frame_stack=3)
+@pytest.mark.parametrize("obs_mode", MODES)
+def test_the_stacked_env_passes_gymnasiums_checker(obs_mode):
+    env = gym.make(IDS[0], obs_mode=obs_mode, frame_stack=3)
     check_env(env.unwrapped)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"frame_stack": 4}, "use it with obs_mode='pixels'"),
         ({"frame_stack": 0, "obs_mode": "pixels"}, "at least 1"),
+        ({"frame_stack": 0}, "at least 1"),
         ({"frame_stack": 2.5, "obs_mode": "pixels"}, "whole number"),
     ],
 )
