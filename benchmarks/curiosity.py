@@ -5,7 +5,8 @@ Issue #9's acceptance, plain and curious side by side in one run, seeds 0-2 by d
 - ``keydoor``: ``rlsuite/KeyDoor-16x16-v0`` with ``reward_mode=sparse``: plain ppo and a2c, and
   ppo/a2c with ``--curiosity rnd`` and ``--curiosity icm`` (target: success >= 0.9 within 2M
   steps, median of 3 seeds);
-- ``maze``: ``rlsuite/Maze-6Rooms-v0`` sparse with ``goal_hint=False`` and ``show_visited=False``:
+- ``maze``: ``rlsuite/Maze-6Rooms-v0`` sparse with ``goal_hint=False`` and ``show_visited=False``,
+  each observation with the one before it (``frame_stack=2``: where the agent just was):
   plain ppo beside ppo with rnd, icm and the per-episode count (``ppo+episode-count``: ``count``
   with ``count_per_episode``) (target: curiosity >= 0.5 while plain stays near 0). The entry
   shows the agent the cells it visited this episode, with which plain ppo finds the goal too
@@ -62,7 +63,7 @@ ROWS = {
 }
 ENV_KWARGS = {
     "keydoor": ["reward_mode=sparse"],
-    "maze": ["reward_mode=sparse", "goal_hint=false", "show_visited=false"],
+    "maze": ["reward_mode=sparse", "goal_hint=false", "show_visited=false", "frame_stack=2"],
     "explore": ["reward_mode=sparse"],
     "cost": ["reward_mode=sparse"],
 }
