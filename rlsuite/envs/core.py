@@ -358,6 +358,7 @@ class GameEnv(gym.Env):
         self.observation_space = self._batch.observation_space()
         self.action_space = spaces.Discrete(self.game.n_actions)
         self.reward_mode, self.obs_mode = reward_mode, obs_mode
+        self.frame_stack = self._batch.frame_stack
         self._window: _render.Window | None = None
         self._episode_return = 0.0
 
@@ -461,6 +462,7 @@ class GameVectorEnv(gym.vector.VectorEnv):
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
         self.reward_mode, self.obs_mode = reward_mode, obs_mode
+        self.frame_stack = self._batch.frame_stack
         self.single_observation_space = self._batch.observation_space()
         self.single_action_space = spaces.Discrete(self.game.n_actions)
         self.observation_space = batch_space(self.single_observation_space, num_envs)

@@ -74,6 +74,11 @@ def game_env(env: gym.Env) -> GameEnv:
             f"{getattr(env.spec, 'id', env)} is not a grid game; maxent-irl and reward maps need "
             f"one whose states can be enumerated ({', '.join(MDP_VARIABLES)})"
         )
+    if game_env.frame_stack > 1:  # a stack holds past states, which are not enumerated
+        raise RlsuiteError(
+            "maxent-irl and reward maps enumerate single states, so they take no frame_stack; "
+            "record the demonstrations without it"
+        )
     return game_env
 
 

@@ -163,3 +163,16 @@ def test_maxent_irl_refuses_a_game_without_enumerable_states(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and "not a grid game" in err and not (tmp_path / "run").exists()
+
+
+def test_maxent_irl_refuses_stacked_observations(tmp_path, capsys):
+    """A stack holds past states too, which the enumeration of single states cannot give."""
+    path = tmp_path / "stacked.npz"
+    demos = ["demos", "rlsuite/KeyDoor-5x5-v0", "--expert", "scripted", "--episodes", "2"]
+    assert main([*demos, "--env-kwargs", "frame_stack=2", "-o", str(path)]) == 0
+    code = main(
+        ["train", "rlsuite/KeyDoor-5x5-v0", "--agent", "maxent-irl", "--demos", str(path)]
+        + ["--env-kwargs", "frame_stack=2", "--run-dir", str(tmp_path / "run")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "take no frame_stack" in err and not (tmp_path / "run").exists()
