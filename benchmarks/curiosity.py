@@ -10,7 +10,8 @@ Issue #9's acceptance, plain and curious side by side in one run, seeds 0-2 by d
   plain ppo beside ppo with rnd, icm and the per-episode count (``ppo+episode-count``: ``count``
   with ``count_per_episode``) (target: curiosity >= 0.5 while plain stays near 0). The entry
   shows the agent the cells it visited this episode, with which plain ppo finds the goal too
-  (the maze is then no exploration test); ``--env-kwargs show_visited=true`` measures that;
+  (the maze is then no exploration test); ``--env-kwargs show_visited=true frame_stack=1``
+  measures that;
 - ``explore``: KeyDoor-16x16 with no extrinsic reward at all (``--no-extrinsic``): distinct
   cells per episode of each curious agent's policy (ppo with rnd, icm and the per-episode count)
   over a random policy's (target: >= 3x); the heatmaps of both are saved as PNG files
@@ -27,7 +28,7 @@ the end (``rollout/success_rate``) and of 50 deterministic evaluation episodes.
     python benchmarks/curiosity.py                            # everything (many CPU hours)
     python benchmarks/curiosity.py --parts keydoor --rows ppo,ppo+rnd --seeds 0 --steps 5e5
     python benchmarks/curiosity.py --parts cost --steps 1e5
-    python benchmarks/curiosity.py --parts maze --env-kwargs show_visited=true
+    python benchmarks/curiosity.py --parts maze --env-kwargs show_visited=true frame_stack=1
     python benchmarks/curiosity.py --parts explore --heatmaps heatmaps/
     python benchmarks/curiosity.py --out a.jsonl ...      # one JSON line per finished run
     python benchmarks/curiosity.py --combine a.jsonl b.jsonl  # one table from saved runs
