@@ -178,7 +178,7 @@ def save_png(image: np.ndarray, path: Path) -> None:
 def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
     rows = []
     for seed, row in ((seed, row) for seed in seeds for row in args.rows or ROWS["explore"]):
-        config = run_config("explore", row, seed, args.steps, args.set)
+        config = run_config("explore", row, seed, args.steps, args.set, args.env_kwargs)
         agent, wall = train(config)
         curious, curious_lengths, curious_map = distinct_cells(
             config, agent.predict, args.episodes, EVAL_SEED + seed
@@ -193,7 +193,7 @@ def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "part": "explore",
-                "row": f"{row} no extrinsic",
+                "row": " ".join([f"{row} no extrinsic", *args.env_kwargs]),
                 "seed": seed,
                 "steps": agent.num_steps,
                 "wall_s": wall,
