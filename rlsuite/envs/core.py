@@ -202,7 +202,7 @@ def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
         raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
 
 
-def _check_options(obs_mode: str, shaping_gamma: float, frame_stack: int) -> None:
+def _check_options(shaping_gamma: float, frame_stack: int) -> None:
     if isinstance(shaping_gamma, bool) or not isinstance(shaping_gamma, (int, float)):
         raise ValueError(f"shaping_gamma must be a number in (0, 1], got {shaping_gamma!r}")
     if not 0.0 < shaping_gamma <= 1.0:
@@ -210,7 +210,7 @@ def _check_options(obs_mode: str, shaping_gamma: float, frame_stack: int) -> Non
             f"shaping_gamma must be in (0, 1] (the agent's discount), got {shaping_gamma}"
         )
     if isinstance(frame_stack, bool) or not isinstance(frame_stack, (int, np.integer)):
-        raise ValueError(f"frame_stack must be a whole number of frames, got {frame_stack!r}")
+        raise ValueError(f"frame_stack must be a whole number of observations, got {frame_stack!r}")
     if frame_stack < 1:
         raise ValueError(f"frame_stack must be at least 1, got {frame_stack}")
 
@@ -236,7 +236,7 @@ class _Batch:
     ) -> None:
         _check_choice("reward_mode", reward_mode, REWARD_MODES)
         _check_choice("obs_mode", obs_mode, OBS_MODES)
-        _check_options(obs_mode, shaping_gamma, frame_stack)
+        _check_options(shaping_gamma, frame_stack)
         self.game = game
         self.reward_mode = reward_mode
         self.obs_mode = obs_mode
