@@ -37,6 +37,7 @@ the end (``rollout/success_rate``) and of 50 deterministic evaluation episodes.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import time
@@ -177,7 +178,7 @@ def save_png(image: np.ndarray, path: Path) -> None:
 
 def explore_rows(args, seeds: list[int]) -> list[dict[str, Any]]:
     rows = []
-    for seed, row in ((seed, row) for seed in seeds for row in args.rows or ROWS["explore"]):
+    for seed, row in itertools.product(seeds, args.rows or ROWS["explore"]):
         config = run_config("explore", row, seed, args.steps, args.set, args.env_kwargs)
         agent, wall = train(config)
         curious, curious_lengths, curious_map = distinct_cells(
