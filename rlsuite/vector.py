@@ -8,10 +8,13 @@ for, because a vector entry point takes no per-env wrappers.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import signal
+import sys
+import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import gymnasium as gym
 from gymnasium.vector.async_vector_env import AsyncVectorEnv, _async_worker
@@ -21,6 +24,7 @@ from rlsuite.errors import RlsuiteError, one_line
 VEC_MODES = ("auto", "sync", "async", "vector_entry_point")
 
 Wrapper = Callable[[gym.Env], gym.Env]
+Made = TypeVar("Made")
 
 
 def resolve_vec_mode(env_id: str, mode: str = "auto", wrappers: Sequence[Any] = ()) -> str:
@@ -74,17 +78,42 @@ def make_vector_env(
     # vec=async: one process per copy, observations passed in shared memory, and workers that
     # leave Ctrl-C to the main process (see `_async_worker_ignoring_signals`).
     vector_kwargs = {"shared_memory": True, "worker": _async_worker_ignoring_signals}
-    try:
-        return gym.make_vec(
+    return make_or_explain(
+        env_id,
+        lambda: gym.make_vec(
             env_id,
             num_envs=n_envs,
             vectorization_mode=mode,
             wrappers=loaded or None,
             vector_kwargs=vector_kwargs if mode == "async" else None,
             **env_kwargs,
-        )
+        ),
+    )
+
+
+def make_or_explain(env_id: str, make: Callable[[], Made]) -> Made:
+    """``make()``, or the one-line RlsuiteError of an env that could not be made.
+
+    A constructor that raises leaves a half-built object, whose ``__del__`` may fail in turn
+    (Gymnasium's ``CartPoleVectorEnv`` closes screens its ``__init__`` never set), and Python
+    prints that as "Exception ignored in ..." with a traceback, around the one line. Such
+    reports are held while the env is made: dropped if making it failed (the half-built object
+    goes before the hook is back), passed on if it succeeded.
+    """
+    held: list[Any] = []
+    hook, sys.unraisablehook = sys.unraisablehook, held.append
+    try:
+        made = make()
     except Exception as exc:
-        raise RlsuiteError(f"cannot make environment {env_id}: {one_line(exc)}") from None
+        error = RlsuiteError(f"cannot make environment {env_id}: {one_line(exc)}")
+        traceback.clear_frames(exc.__traceback__)  # the half-built object's last references
+        gc.collect()
+        raise error from None
+    finally:
+        sys.unraisablehook = hook
+    for report in held:
+        hook(report)
+    return made
 
 
 def _async_worker_ignoring_signals(*args: Any) -> None:
@@ -118,10 +147,11 @@ def make_render_env(
 ) -> gym.Env:
     """One copy of `env_id` drawing ``render_mode="rgb_array"`` frames (for watch/record)."""
     loaded = _wrappers(wrappers)
-    try:
+
+    def make() -> gym.Env:
         env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
         for wrapper in loaded:
             env = wrapper(env)
-    except Exception as exc:
-        raise RlsuiteError(f"cannot make environment {env_id}: {one_line(exc)}") from None
-    return env
+        return env
+
+    return make_or_explain(env_id, make)

@@ -208,3 +208,17 @@ def test_console_errors_carry_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("rlsuite: error: unknown environment id 'CartPole-v9'")
     assert "Traceback" not in result.stderr and not (tmp_path / "r").exists()
+
+
+def test_bad_env_kwargs_print_no_cleanup_traceback(tmp_path):
+    """Gymnasium's CartPoleVectorEnv fails in __init__ on an unknown keyword, and the half-built
+    env's __del__ then fails too (close() reads an attribute __init__ never set): the user
+    still sees one line, not Python's "Exception ignored in ..." traceback."""
+    run = tmp_path / "r"
+    args = ["train", "CartPole-v1", *A2C, "--env-kwargs", "bogus=1", "--run-dir", str(run)]
+    result = run_rlsuite(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rlsuite: error: cannot make environment CartPole-v1")
+    assert not run.exists()
