@@ -128,6 +128,28 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def load_weights_only(path: str | Path, what: str, advice: str) -> Any:
+    """``torch.load(path, weights_only=True)``; a failure is one line saying the file is not
+    a `what` (a checkpoint, an encoder), with `advice` on which file to give instead."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc):  # garbage bytes, not a forbidden class
+            # torch's own message suggests weights_only=False, which is exactly what not to do.
+            raise RlsuiteError(
+                f"cannot read {what} {path}: the file is corrupt or not an rlsuite {what}; {advice}"
+            ) from None
+        raise RlsuiteError(
+            f"refusing to load {path}: it holds objects other than tensors and plain data "
+            f"(rlsuite never runs code from a {what})"
+        ) from None
+    except Exception as exc:
+        reason = one_line(exc).split(". ")[0]  # torch's first sentence; the rest is advice
+        raise RlsuiteError(
+            f"cannot read {what} {path}: the file is corrupt or truncated ({reason}); {advice}"
+        ) from None
+
+
 def load_saved(
     path: str | Path, formats: Sequence[str] = (CHECKPOINT_FORMAT, AGENT_FORMAT)
 ) -> dict[str, Any]:
@@ -136,25 +158,7 @@ def load_saved(
     path = Path(path)
     if not path.is_file():
         raise RlsuiteError(f"checkpoint not found: {path}")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "Unsupported global" not in str(exc):  # garbage bytes, not a forbidden class
-            # torch's own message suggests weights_only=False, which is exactly what not to do.
-            raise RlsuiteError(
-                f"cannot read checkpoint {path}: the file is corrupt or not a checkpoint; "
-                "use a run's checkpoints/last.pt or best.pt"
-            ) from None
-        raise RlsuiteError(
-            f"refusing to load {path}: it holds objects other than tensors and plain data "
-            "(rlsuite never runs code from a checkpoint)"
-        ) from None
-    except Exception as exc:
-        reason = one_line(exc).split(". ")[0]  # torch's first sentence; the rest is advice
-        raise RlsuiteError(
-            f"cannot read checkpoint {path}: the file is corrupt or truncated ({reason}); "
-            "use a run's checkpoints/last.pt or best.pt"
-        ) from None
+    data = load_weights_only(path, "checkpoint", "use a run's checkpoints/last.pt or best.pt")
     versions = {
         CHECKPOINT_FORMAT: CHECKPOINT_VERSION,
         AGENT_FORMAT: AGENT_VERSION,

@@ -19,11 +19,14 @@ Layout (N steps over E episodes, episodes stored one after another):
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rlsuite.errors import one_line
 
 FORMAT_VERSION = 1
 _ARRAYS = (
@@ -123,11 +126,14 @@ def load_demos(path: str | Path) -> Demonstrations:
             f"no demonstration file at {path}; record one with `rlsuite play ENV "
             "--record FILE.npz` or `rlsuite expert ENV --record FILE.npz`"
         )
+    unreadable = f"{path} is not a readable .npz demonstration file"
+    if not zipfile.is_zipfile(path):  # numpy would call it pickled data and suggest unpickling
+        raise DemoFormatError(f"{unreadable} (not a zip file, as np.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as data:
             contents = {name: data[name] for name in data.files}
     except Exception as exc:  # numpy raises several types for a damaged zip
-        raise DemoFormatError(f"{path} is not a readable .npz demonstration file ({exc})") from None
+        raise DemoFormatError(f"{unreadable} ({one_line(exc).split('. ')[0]})") from None
     missing = [name for name in ("header", *_ARRAYS) if name not in contents]
     if missing:
         raise DemoFormatError(

@@ -42,8 +42,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from rlsuite.agents.common.nets import CNNEncoder, layer_init
-from rlsuite.checkpoints import save_checkpoint
-from rlsuite.errors import RlsuiteError, one_line
+from rlsuite.checkpoints import load_weights_only, save_checkpoint
+from rlsuite.errors import RlsuiteError
 
 ENCODER_FORMAT = "rlsuite-encoder"
 ENCODER_VERSION = 1
@@ -310,10 +310,8 @@ def encoder_file(target: str | Path) -> Path | None:
 
 def read_encoder(path: str | Path) -> dict[str, Any]:
     """A saved encoder file: ``{"spec", "state", "source"}``."""
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise RlsuiteError(f"cannot read encoder {path}: {one_line(exc).split('. ')[0]}") from None
+    advice = "give a `rlsuite pretrain` run folder or its encoder.pt"
+    data = load_weights_only(path, "encoder", advice)
     if not isinstance(data, dict) or data.get("format") != ENCODER_FORMAT:
         raise RlsuiteError(f"{path} is not an rlsuite encoder file")
     if data.get("format_version", 0) > ENCODER_VERSION:
