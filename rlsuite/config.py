@@ -142,8 +142,11 @@ def _to_str(value: Any) -> str:
 
 
 def _to_tuple(value: Any, item: type) -> tuple:
-    if isinstance(value, str):  # "64,64", "64 64", "(64, 64)", "[64, 64]"
-        value = value.strip("()[] ").replace(",", " ").split()
+    if isinstance(value, str):  # "64,64", "64 64", "(64, 64)", "[64, 64]"; not "[64"
+        text = value.strip()
+        if text[:1] + text[-1:] in ("[]", "()"):
+            text = text[1:-1]
+        value = text.replace(",", " ").split()
     elif not isinstance(value, (list, tuple)):
         value = [value]  # YAML reads "64" as one number
     convert = _to_int if item is int else _to_str

@@ -104,6 +104,7 @@ BAD_SETTINGS = [
     ("ppo", "target_kl", "0", "target_kl must be a positive number or none, not 0"),
     ("a2c", "hidden_sizes", "0", "hidden_sizes must be one or more positive integers"),
     ("a2c", "hidden_sizes", "64,x", "hidden_sizes must be one or more positive integers"),
+    ("a2c", "hidden_sizes", "[64", "hidden_sizes must be one or more positive integers"),
     ("a2c", "lr_schedule", "cosine", "lr_schedule must be one of constant, linear, not 'cosine'"),
     ("ppo", "activation", "gelu", "activation must be one of tanh, relu, not 'gelu'"),
     ("reinforce", "return_type", "all", "return_type must be one of total, reward_to_go"),
@@ -135,6 +136,8 @@ def test_python_values_are_checked_without_text():
         AGENTS["ppo"].Config(shared_trunk="yes please")
     assert AGENTS["ppo"].Config(learning_rate=1).learning_rate == 1.0  # an int is a number
     assert AGENTS["a2c"].Config(hidden_sizes=[32]).hidden_sizes == (32,)
+    for text in ("64,64", "64 64", "[64, 64]", "(64,64)"):
+        assert AGENTS["a2c"].Config(hidden_sizes=text).hidden_sizes == (64, 64)
 
 
 @pytest.mark.parametrize(
