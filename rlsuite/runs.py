@@ -199,6 +199,15 @@ def train(
         raise
 
 
+def _newest_step_hint(last: Path) -> str:
+    """When `last` cannot be read: how to resume from the newest ``step_<N>.pt`` beside it."""
+    steps = [p for p in last.parent.glob("step_*.pt") if p.stem[len("step_") :].isdigit()]
+    if not steps:
+        return ""
+    newest = max(steps, key=lambda p: int(p.stem[len("step_") :]))
+    return f"; to resume from the newest step checkpoint instead: cp {newest} {last}"
+
+
 def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = False) -> TrainResult:
     """Continue a run from its ``checkpoints/last.pt`` to `steps` total (default: its own target).
 
@@ -208,7 +217,11 @@ def resume(run_dir: str | Path, *, steps: int | None = None, progress: bool = Fa
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RlsuiteError(f"no such run folder: {run_dir}")
-    checkpoint = load_checkpoint(find_checkpoint(run_dir, prefer=("last",)))
+    last = find_checkpoint(run_dir, prefer=("last",))
+    try:
+        checkpoint = load_checkpoint(last)
+    except RlsuiteError as error:
+        raise RlsuiteError(f"{error}{_newest_step_hint(last)}") from None
     config = RunConfig.from_dict(checkpoint["config"])
     import_modules(config.imports)
     if steps is not None:

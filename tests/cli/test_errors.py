@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import run_rlsuite
+from cli_helpers import STEPS, run_rlsuite
 
 from rlsuite.cli import main
 
@@ -174,7 +174,10 @@ def test_corrupt_last_checkpoint_on_resume(trained_run, tmp_path, capsys):
     shutil.copytree(trained_run, run)
     (run / "checkpoints" / "last.pt").write_bytes(b"\x00" * 100)
     code = main(["train", "--resume", str(run), "--steps", "4000", "--no-progress"])
-    assert_one_line_error(capsys, code, "cannot read checkpoint", "last.pt")
+    newest = run / "checkpoints" / f"step_{STEPS}.pt"  # the run's own last save, intact
+    assert_one_line_error(capsys, code, "cannot read checkpoint", "last.pt", f"cp {newest} ")
+    shutil.copy(newest, run / "checkpoints" / "last.pt")  # the advice works
+    assert main(["train", "--resume", str(run), "--steps", "4000", "--no-progress"]) == 0
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
