@@ -264,6 +264,17 @@ def _open_session(
     return _Session(config, run_dir, envs, eval_envs, agent, logger)
 
 
+def check_buildable(config: RunConfig) -> None:
+    """Build `config`'s envs and agent once and throw them away: what `train` would refuse
+    (bad env kwargs, an action space the agent cannot handle, an unreadable encoder or demo
+    file) raises its RlsuiteError here, for callers that start runs elsewhere (sweeps)."""
+    envs = run_envs(config, config.n_envs)
+    try:
+        build_agent(config, envs)
+    finally:
+        close_vector_env(envs)
+
+
 def run_envs(config: RunConfig, num_envs: int) -> gym.vector.VectorEnv:
     """`num_envs` copies of the config's env, in its vec mode, with its wrappers and kwargs."""
     return make_vector_env(

@@ -350,6 +350,8 @@ def trials(sweep: Sweep) -> list[Trial]:
 
 
 def _trials(sweep: Sweep) -> list[Trial]:
+    from rlsuite.runs import check_buildable
+
     config.import_modules(sweep.imports)
     result = []
     for values in configurations(sweep):
@@ -367,6 +369,9 @@ def _trials(sweep: Sweep) -> list[Trial]:
             )
             run_dir = sweep.sweep_dir / "runs" / f"{name}__s{seed}"
             result.append(Trial(name, values, seed, run_dir, run_config))
+        # Envs and agent built once per configuration (seeds do not change what is built): a bad
+        # env kwarg fails here, in one line, not in every Ray worker with a traceback.
+        check_buildable(result[-1].run_config)
     return result
 
 
@@ -616,6 +621,10 @@ def _start_ray(ray: Any, address: str | None) -> None:
     # on the same cores, and are then stopped. Without them the first trials start about 1-2 s
     # sooner here.
     os.environ.setdefault("RAY_prestart_worker_first_driver", "0")
+    # A new local Ray turns token authentication on by itself and logs a timestamped warning
+    # saying so, before the sweep's own output or its one-line error: that notice is dropped
+    # (the mode is kept; Ray's other warnings, a disabled authentication's included, are not).
+    logging.getLogger(RAY_AUTH_LOGGER).addFilter(_not_auth_enabled_notice)
     try:
         ray.init(
             address=address,
@@ -629,6 +638,14 @@ def _start_ray(ray: Any, address: str | None) -> None:
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = address or "a local Ray"
         raise RlsuiteError(f"cannot start or reach Ray at {where}: {one_line(exc)}") from None
+
+
+RAY_AUTH_LOGGER = "ray._private.authentication.authentication_token_setup"
+
+
+def _not_auth_enabled_notice(record: Any) -> bool:
+    """A logging filter: False for Ray's "Token authentication is enabled" notice."""
+    return not record.getMessage().startswith("Token authentication is enabled for this")
 
 
 def _check_reachable(address: str) -> None:

@@ -132,6 +132,16 @@ def test_sweep_mistakes_are_one_line_and_write_nothing(tmp_path, capsys):
     assert err.startswith("rlsuite: error: sweep file") and "did you mean learning_rate" in err
     assert err.count("\n") == 1 and not (tmp_path / "sweep").exists()
 
+    # A bad env kwarg is found before Ray runs a trial (it failed in every worker, with a
+    # traceback, and left a sweep folder).
+    data["search"] = {"learning_rate": {"grid": [0.001]}}
+    data["env_kwargs"] = {"reward_mode": "spars"}
+    assert main(["sweep", str(write(tmp_path / "bad.yaml", data))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlsuite: error: sweep file") and "unknown reward_mode 'spars'" in err
+    assert err.count("\n") == 1 and not (tmp_path / "sweep").exists()
+    data["env_kwargs"] = {"reward_mode": "shaped"}
+
     data["search"] = {"learning_rate": {"uniform": [0.01, 0.001]}}
     assert main(["sweep", str(write(tmp_path / "bad.yaml", data))]) == 2
     assert "uniform needs low < high" in capsys.readouterr().err
@@ -142,6 +152,17 @@ def test_sweep_mistakes_are_one_line_and_write_nothing(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "good.yaml"), "--resume"]) == 2
     assert "holds no sweep to continue" in capsys.readouterr().err
     assert not (tmp_path / "sweep").exists()
+
+
+def test_a_mistake_found_while_a_new_local_ray_starts_is_the_only_line(tmp_path, capsys):
+    """A fresh process starts its own Ray, which logs a notice of its own (token authentication
+    turned on) unless the sweep drops it: the error must still be all that is printed."""
+    data = example(tmp_path, capsys, env_kwargs={"reward_mode": "spars"})
+    command = [sys.executable, "-m", "rlsuite.cli", "sweep", str(write(tmp_path / "s.yaml", data))]
+    process = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 2 and process.stdout == ""
+    assert process.stderr.startswith("rlsuite: error: sweep file") and "spars" in process.stderr
+    assert process.stderr.count("\n") == 1 and not (tmp_path / "sweep").exists()
 
 
 def test_an_address_where_no_ray_listens_is_refused_at_once(tmp_path, capsys):
