@@ -146,8 +146,10 @@ def collect_frames(
     """`n_frames` pixel frames of `env_id` played by `policy` ("random", "expert" or a run
     folder / saved agent), with state labels and trajectory indices.
 
-    `env_kwargs` default to pixel observations (``obs_mode="pixels"``). `n_envs` games run side
-    by side; their episodes are numbered in the order they start.
+    `env_kwargs` default to pixel observations (``obs_mode="pixels"``); a run folder plays in
+    its own env settings (its frame stack, say) unless `env_kwargs` are given, as
+    ``rlsuite demos`` does. `n_envs` games run side by side; their episodes are numbered in the
+    order they start.
     """
     from rlsuite.envs.core import GameVectorEnv
     from rlsuite.vector import make_vector_env
@@ -156,7 +158,7 @@ def collect_frames(
         raise RlsuiteError(f"--frames must be positive, got {n_frames}")
     if not str(gym.spec(env_id).entry_point).startswith("rlsuite.envs"):
         raise RlsuiteError(f"{env_id} is not an rlsuite game: its frames have no state labels")
-    env_kwargs = {"obs_mode": "pixels", **(env_kwargs or {})}
+    env_kwargs = {"obs_mode": "pixels", **(env_kwargs or _run_env_kwargs(policy, env_id))}
     envs = make_vector_env(env_id, n_envs, "vector_entry_point", **env_kwargs)
     try:
         game_env = envs.unwrapped
@@ -166,6 +168,24 @@ def collect_frames(
         return _play(env_id, envs, game_env, act, n_frames, seed, env_kwargs, policy)
     finally:
         envs.close()
+
+
+def _run_env_kwargs(policy: str, env_id: str) -> dict[str, Any]:
+    """A run folder's own env kwargs ({} for other policies); a run of another env, or of
+    symbolic observations, is refused by name."""
+    if policy in ("random", "expert") or not Path(policy).is_dir():
+        return {}
+    from rlsuite.agents.imitation.experts import run_config
+
+    config = run_config(policy)
+    if config.env_id != env_id:
+        raise RlsuiteError(f"the run {policy} was trained on {config.env_id}, not {env_id}")
+    if config.env_kwargs.get("obs_mode", "symbolic") != "pixels":
+        raise RlsuiteError(
+            f"the run {policy} sees symbolic observations; frames are pixels: give a run "
+            "trained with --env-kwargs obs_mode=pixels"
+        )
+    return config.env_kwargs
 
 
 def _policy(policy: str, envs: Any, seed: int):
@@ -184,7 +204,8 @@ def _policy(policy: str, envs: Any, seed: int):
     if expected != envs.single_observation_space.shape:
         raise RlsuiteError(
             f"the agent in {policy} sees observations of shape {expected}, this env gives "
-            f"{envs.single_observation_space.shape}; give the run's --env-kwargs"
+            f"{envs.single_observation_space.shape}; give the env id and --env-kwargs it was "
+            "trained with"
         )
     return lambda obs: agent.predict(obs, deterministic=False)
 

@@ -80,3 +80,28 @@ def test_dataset_mistakes_are_one_line(tmp_path, capsys):
     assert main(["dataset", "CartPole-v1", "--frames", "10", "-o", out]) == 2
     assert "not an rlsuite game" in capsys.readouterr().err
     assert not (tmp_path / "f.npz").exists()
+
+
+def test_a_trained_run_collects_its_own_game_and_refuses_another(tmp_path, capsys):
+    """--policy RUN_DIR: the run's agent plays in the run's own env settings (the shipped pixel
+    entry stacks 2 frames); a run of another env, or of symbolic observations, is refused by
+    name, not by a shape that says nothing of why."""
+    pixel_run, cartpole_run = tmp_path / "pixels", tmp_path / "cartpole"
+    symbolic_run = tmp_path / "symbolic"
+    common = ["--agent", "a2c", "--steps", "200", "--set", "eval_every=0"]
+    pixels = ["--env-kwargs", "obs_mode=pixels"]
+    assert main(["train", GAME, *common, *pixels, "--run-dir", str(pixel_run)]) == 0
+    assert main(["train", "CartPole-v1", *common, "--run-dir", str(cartpole_run)]) == 0
+    assert main(["train", GAME, *common, "--run-dir", str(symbolic_run)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "f.npz"
+    collect = ["dataset", GAME, "--frames", "20", "-o", str(out)]
+    assert main([*collect, "--policy", str(pixel_run)]) == 0
+    assert load_frames(out).frames.shape == (20, 64, 64, 6)
+    out.unlink()
+    assert main(["dataset", GAME, "--policy", str(cartpole_run), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"was trained on CartPole-v1, not {GAME}" in err and err.count("\n") == 1
+    assert main(["dataset", GAME, "--policy", str(symbolic_run), "-o", str(out)]) == 2
+    assert "sees symbolic observations" in capsys.readouterr().err
+    assert not out.exists()
