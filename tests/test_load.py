@@ -120,6 +120,18 @@ def test_save_writes_a_weights_only_file_that_load_reads_back(tmp_path):
     np.testing.assert_array_equal(again.predict(obs, True), batch)
 
 
+def test_a_single_env_trains_as_in_sb3_and_save_makes_its_folder(tmp_path):
+    """SB3 users hand over one env (SB3 wraps it in a DummyVecEnv) and save into a new folder."""
+    agent = make_agent("ppo", gym.make("CartPole-v1"), {"n_steps": 64, "batch_size": 32})
+    assert agent.envs.num_envs == 1
+    agent.learn(256)
+    assert agent.num_steps == 256
+    path = tmp_path / "new" / "folder" / "cartpole.pt"
+    agent.save(path)
+    obs = np.zeros(4, dtype=np.float32)
+    assert rlsuite.load(path).predict(obs, True) == agent.predict(obs, True)
+
+
 def test_load_leaves_the_callers_random_generators_alone(vector_run):
     random.seed(5)
     torch.manual_seed(5)

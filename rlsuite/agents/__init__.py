@@ -86,7 +86,11 @@ def make_agent(
     """Build agent `name` on `envs` with its default Config updated by `overrides`; its networks
     run on `device` ("cpu", "cuda", "cuda:1", ...). The imitation agents learn from `demos`.
     `encoder`: a pretrained encoder module (``rlsuite.supervised.encoders.load_encoder``) in
-    place of a fresh trunk, trained further unless `freeze_encoder`."""
+    place of a fresh trunk, trained further unless `freeze_encoder`. A single env (not a
+    vector env) is wrapped in a one-env ``SyncVectorEnv``, as SB3 wraps one in a DummyVecEnv."""
+    if isinstance(envs, gym.Env):
+        single_env = envs
+        envs = gym.vector.SyncVectorEnv([lambda: single_env])
     config = make_config(name, overrides)
     cls = agent_class(name)
     if cls.uses_demos:

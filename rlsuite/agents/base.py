@@ -395,9 +395,11 @@ class Agent:
 
     def save(self, path: str | Path) -> None:
         """Write the agent to `path` (tensors and plain data: ``torch.load(weights_only=True)``
-        reads it); ``rlsuite.load(path)`` gives it back, ready to ``predict``."""
+        reads it); ``rlsuite.load(path)`` gives it back, ready to ``predict``. Missing parent
+        folders are made, as SB3's ``model.save`` makes them."""
         from rlsuite.checkpoints import agent_payload, save_checkpoint
 
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         save_checkpoint(agent_payload(self), Path(path))
 
     # -- checkpoints ----------------------------------------------------------------------------
