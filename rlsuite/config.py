@@ -536,14 +536,17 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         if not isinstance(data.get(key) or {}, dict):
             raise RlsuiteError(f"{key} in config file {path} must be a mapping")
     data = _upgrade(data)
-    _check_keys(data, CONFIG_KEYS, f"config file {path}")
+    # An agent setting at the top level (as rl-zoo's files hold them) belongs under agent_config.
+    _check_keys(data, CONFIG_KEYS, f"config file {path}", "; agent settings go under agent_config:")
     return data
 
 
-def _check_keys(data: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
+def _check_keys(data: Mapping[str, Any], valid: Sequence[str], where: str, hint: str = "") -> None:
     unknown = [key for key in data if key not in valid]
     if unknown:
-        raise RlsuiteError(f"unknown key {unknown[0]!r} in {where}; valid: {', '.join(valid)}")
+        raise RlsuiteError(
+            f"unknown key {unknown[0]!r} in {where}; valid: {', '.join(valid)}{hint}"
+        )
 
 
 def parse_pairs(pairs: Sequence[str], option: str, parse_values: bool = True) -> dict[str, Any]:
