@@ -148,7 +148,9 @@ def test_bad_config_file(tmp_path, capsys):
     config = tmp_path / "config.yaml"
     config.write_text("agent: a2c\nlearning_rate: 0.1\n")
     code = main(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")])
-    assert_one_line_error(capsys, code, "unknown key 'learning_rate'", "settings go under agent_config")
+    assert_one_line_error(
+        capsys, code, "unknown key 'learning_rate'", "settings go under agent_config"
+    )
     config.write_text("agent: [a2c\n")
     code = main(["train", "--config", str(config), "--run-dir", str(tmp_path / "run")])
     assert_one_line_error(capsys, code, "not valid YAML/JSON")
