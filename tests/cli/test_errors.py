@@ -55,6 +55,10 @@ def assert_one_line_error(capsys, code: int, *fragments: str) -> str:
         (["eval", "no/such/run"], ["no such run folder or checkpoint"]),
         (["watch", "no/such/run.pt"], ["no such run folder or checkpoint"]),
         (["train", "CartPole-v1", "--steps", "many"], ["--steps"]),
+        # An option the command does not have: its own --help is named, not rlsuite's.
+        (["train", "CartPole-v1", "--bogus"], ["unrecognized arguments: --bogus", "train --help"]),
+        (["plot", "runs", "--csv", "x.csv"], ["unrecognized arguments", "rlsuite plot --help"]),
+        (["--bogus"], ["unrecognized arguments: --bogus", "(see rlsuite --help)"]),
     ],
 )
 def test_bad_input_is_one_line(args, fragments, capsys, tmp_path, monkeypatch):
