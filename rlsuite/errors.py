@@ -8,6 +8,7 @@ imports nothing of rlsuite, so every other module can import it without a cycle.
 from __future__ import annotations
 
 import sys
+import traceback
 
 
 class RlsuiteError(Exception):
@@ -23,9 +24,20 @@ class ConfigError(RlsuiteError, ValueError):
 
 
 def one_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type's name when it has none)."""
+    """The first line of an exception's message; when it has none (a bare ``assert`` in an env
+    or a wrapper), its type's name and where it was raised, with that line of code."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return text[0] if text else f"{type(exc).__name__}{_raised_at(exc)}"
+
+
+def _raised_at(exc: BaseException) -> str:
+    """`` at gymnasium/wrappers/x.py:298 (the code there)`` for the innermost frame, or ""."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    frame = frames[-1]
+    where = frame.filename.split("site-packages/")[-1]
+    return f" at {where}:{frame.lineno} ({frame.line})" if frame.line else f" at {where}"
 
 
 _warned: set[str] = set()

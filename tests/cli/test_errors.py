@@ -55,6 +55,13 @@ def assert_one_line_error(capsys, code: int, *fragments: str) -> str:
         (["eval", "no/such/run"], ["no such run folder or checkpoint"]),
         (["watch", "no/such/run.pt"], ["no such run folder or checkpoint"]),
         (["train", "CartPole-v1", "--steps", "many"], ["--steps"]),
+        # A wrapper's bare assert (grayscale wants 3 channels; the entry stacks 2 frames: 6):
+        # the line is where it failed and the failed code, not the word AssertionError alone.
+        (
+            ["train", "rlsuite/KeyDoor-5x5-v0", "--env-kwargs", "obs_mode=pixels"]
+            + ["--wrapper", "gymnasium.wrappers:GrayscaleObservation"],
+            ["AssertionError at gymnasium/wrappers/", "shape"],
+        ),
         # An option the command does not have: its own --help is named, not rlsuite's.
         (["train", "CartPole-v1", "--bogus"], ["unrecognized arguments: --bogus", "train --help"]),
         (["plot", "runs", "--csv", "x.csv"], ["unrecognized arguments", "rlsuite plot --help"]),
