@@ -353,7 +353,10 @@ def make_encoder(
         vectors = f"an MLP (the observations are vectors of shape {obs_space.shape})"
         refuse_cnn_options(cnn_context_layers, cnn_pool, vectors)
         return MLPEncoder(obs_space, hidden_sizes, activation, copies)
-    raise UnsupportedSpaceError(f"observation space {obs_space} is not supported (Box only)")
+    hint = ""
+    if isinstance(obs_space, gym.spaces.Discrete):  # tabular tasks: FrozenLake, Taxi
+        hint = "; one-hot encode it with --wrapper rlsuite.wrappers:OneHotObservation"
+    raise UnsupportedSpaceError(f"observation space {obs_space} is not supported (Box only){hint}")
 
 
 def check_action_space(space: gym.Space) -> None:
