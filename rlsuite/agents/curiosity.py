@@ -57,6 +57,7 @@ from rlsuite.agents.common.nets import (
     image_encoder,
     is_image_space,
     layer_init,
+    log_softmax,
     numpy_views,
 )
 from rlsuite.agents.common.normalize import ObservationNormalizer, RewardScaler
@@ -255,15 +256,39 @@ class NumpyMLP:
         return kinds and all(p.is_cpu for p in module.parameters())
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward_keep(x)[0]
+
+    def forward_keep(self, x: np.ndarray) -> tuple[np.ndarray, list]:
+        """(output, tape): the tape keeps each Linear's input and weight and each ReLU's
+        output, which is what ``backward`` needs."""
         weights = iter(numpy_views(self.linears, self._cache))
         x = x.reshape(len(x), -1).astype(np.float32, copy=False)  # (B, features)
+        tape = []
         for layer in self.layers:
             if isinstance(layer, nn.Linear):
                 weight, bias = next(weights)  # nn.Linear layout: (out, in)
+                tape.append((x, weight))
                 x = x @ weight.T + bias
             elif isinstance(layer, nn.ReLU):
                 x = np.maximum(x, 0.0)
-        return x
+                tape.append((x, None))
+        return x, tape
+
+    @staticmethod
+    def backward(tape: list, d_output: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """The chain rule, top layer first: (the gradients of every Linear's weight and bias, in
+        the module's parameter order; d loss / d input). A ReLU passes ``d`` where its output is
+        positive; a Linear ``y = x W^T + b`` gives ``dW = d^T x``, ``db = sum(d)``, ``dx = d W``.
+        """
+        grads: list[np.ndarray] = []
+        d = d_output
+        for saved, weight in reversed(tape):
+            if weight is None:  # ReLU (saved: its output)
+                d = d * (saved > 0)
+            else:  # Linear (saved: its input)
+                grads[:0] = [d.T @ saved, d.sum(axis=0)]
+                d = d @ weight
+        return grads, d
 
 
 def one_hot_numpy(actions: np.ndarray, action_space: gym.Space) -> np.ndarray:
@@ -329,15 +354,62 @@ class ICM(nn.Module):
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
     ) -> np.ndarray:
         """``intrinsic_reward`` in numpy (an MLP encoder on the CPU: ``numpy_ready``)."""
-        if not hasattr(self, "_phi_numpy"):
-            self._phi_numpy, self._forward_numpy = NumpyMLP(self.phi), NumpyMLP(self.forward_model)
-        phi, next_phi = self._phi_numpy(obs), self._phi_numpy(next_obs)
+        phi_numpy, forward_numpy, _ = self.numpy_models()
+        phi, next_phi = phi_numpy(obs), phi_numpy(next_obs)
         inputs = np.concatenate([phi, one_hot_numpy(actions, self.action_space)], axis=1)
-        error = self._forward_numpy(inputs) - next_phi
+        error = forward_numpy(inputs) - next_phi
         return self.eta * 0.5 * (error * error).sum(axis=1)
+
+    def numpy_models(self) -> tuple[NumpyMLP, NumpyMLP, NumpyMLP]:
+        """phi, the forward model and the inverse model in numpy (views of their weights)."""
+        if not hasattr(self, "_numpy_models"):
+            models = (self.phi, self.forward_model, self.inverse_model)
+            self._numpy_models = tuple(NumpyMLP(model) for model in models)
+        return self._numpy_models
 
     def numpy_ready(self) -> bool:
         return NumpyMLP.supports(self.phi) and NumpyMLP.supports(self.forward_model)
+
+    def numpy_gradient_ready(self) -> bool:
+        """``gradient_numpy`` can serve: MLPs on the CPU (``numpy_ready``), Discrete actions."""
+        discrete = isinstance(self.action_space, gym.spaces.Discrete)
+        return discrete and self.numpy_ready() and NumpyMLP.supports(self.inverse_model)
+
+    def gradient_numpy(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
+    ) -> tuple[list[np.ndarray], dict[str, float]]:
+        """``loss``'s gradient by the chain rule in numpy, as ``common/backprop.py`` does for
+        A2C: (one gradient per parameter, in ``parameters()`` order; the two losses).
+
+        Each Adam step of ICM trains three small MLPs on a minibatch of a few hundred
+        transitions, where torch's autograd costs more in per-operation bookkeeping than the
+        arithmetic (``tests/agents/test_curiosity.py`` checks this against autograd).
+        """
+        phi_numpy, forward_numpy, inverse_numpy = self.numpy_models()
+        n = len(obs)
+        # Forward passes: phi over s and s' at once, then f and g (the inverse model).
+        features, phi_tape = phi_numpy.forward_keep(np.concatenate([obs, next_obs]))
+        phi, next_phi = features[:n], features[n:]
+        inputs = np.concatenate([phi, one_hot_numpy(actions, self.action_space)], axis=1)
+        predicted, forward_tape = forward_numpy.forward_keep(inputs)
+        logits, inverse_tape = inverse_numpy.forward_keep(np.concatenate([phi, next_phi], 1))
+        # The losses and their gradients at the models' outputs.
+        error = predicted - next_phi  # phi(s') is the forward model's target, held fixed
+        forward_loss = 0.5 * float((error * error).sum()) / n
+        log_pi = log_softmax(logits)
+        rows = np.arange(n)
+        inverse_loss = -float(log_pi[rows, actions].mean())
+        d_logits = np.exp(log_pi)  # d cross-entropy / d logits = (softmax - onehot(a)) / n
+        d_logits[rows, actions] -= 1.0
+        # Backward passes. f's input holds phi detached: its gradient stops there. phi learns
+        # through g alone, from both halves of g's input (phi(s) and phi(s')).
+        forward_grads, _ = NumpyMLP.backward(forward_tape, (self.beta / n) * error)
+        inverse_grads, d_pair = NumpyMLP.backward(inverse_tape, ((1 - self.beta) / n) * d_logits)
+        width = phi.shape[1]
+        d_features = np.concatenate([d_pair[:, :width], d_pair[:, width:]])
+        phi_grads, _ = NumpyMLP.backward(phi_tape, d_features)
+        losses = {tags.FORWARD_LOSS: forward_loss, tags.INVERSE_LOSS: inverse_loss}
+        return phi_grads + inverse_grads + forward_grads, losses
 
     def loss(
         self, obs: torch.Tensor, actions: torch.Tensor, next_obs: torch.Tensor
@@ -625,6 +697,15 @@ class Curiosity:
             trainable = [p for p in self.module.parameters() if p.requires_grad]
             self.theta = flatten_parameters(trainable)
             self.optimizer = torch.optim.Adam([self.theta], lr=c.curiosity_learning_rate)
+        # ICM of MLPs on the CPU computes its gradient in numpy, written into these views of
+        # theta.grad (one per parameter, in order).
+        self.numpy_gradient = (
+            isinstance(self.module, ICM)
+            and encoder is None  # a pretrained encoder, frozen or not, learns by autograd
+            and self.module.numpy_gradient_ready()
+        )
+        if self.numpy_gradient:
+            self.grad_views = [p.grad.numpy() for p in self.module.parameters()]
         # RND's observation statistics, per feature (per pixel for images), clipped to +-5.
         self.obs_normalizer = None
         if self.kind == "rnd":
@@ -721,17 +802,32 @@ class Curiosity:
         n_minibatches = max(1, round(len(obs) / c.curiosity_batch_size))
         epochs = kinds_own(c.curiosity_epochs, EPOCHS, self.kind)
         for _ in range(epochs):
-            order = torch.from_numpy(rng.permutation(len(obs))).to(self.device)
-            for rows in torch.tensor_split(order, n_minibatches):
-                if isinstance(self.module, ICM):
-                    loss, metrics = self.module.loss(obs_t[rows], actions_t[rows], next_input[rows])
+            order = rng.permutation(len(obs))
+            for rows in np.array_split(order, n_minibatches):
+                if self.numpy_gradient:  # ICM's MLPs: the chain rule in numpy (no autograd)
+                    grads, metrics = self.module.gradient_numpy(
+                        obs[rows], actions[rows], next_obs[rows]
+                    )
+                    for grad_view, grad in zip(self.grad_views, grads, strict=True):
+                        grad_view[...] = grad
                 else:
-                    loss, metrics = self.module.loss(next_input[rows])
-                self.theta.grad.zero_()  # in place: each weight's .grad is a view into it
-                loss.backward()
+                    metrics = self.autograd_gradient(obs_t, actions_t, next_input, rows)
                 self.optimizer.step()
                 for tag, value in metrics.items():
-                    self.metrics.setdefault(tag, []).append(value.item())
+                    self.metrics.setdefault(tag, []).append(value)
+
+    def autograd_gradient(
+        self, obs: torch.Tensor, actions: torch.Tensor, next_input: torch.Tensor, rows: np.ndarray
+    ) -> dict[str, float]:
+        """The module's loss on these rows, backpropagated into ``theta.grad``; its losses."""
+        rows = torch.from_numpy(rows).to(self.device)
+        if isinstance(self.module, ICM):
+            loss, metrics = self.module.loss(obs[rows], actions[rows], next_input[rows])
+        else:
+            loss, metrics = self.module.loss(next_input[rows])
+        self.theta.grad.zero_()  # in place: each weight's .grad is a view into it
+        loss.backward()
+        return {tag: value.item() for tag, value in metrics.items()}
 
     # -- advantages -------------------------------------------------------------------------
     def train_batch(
