@@ -456,14 +456,34 @@ class RND(nn.Module):
 
     def intrinsic_reward_numpy(self, next_obs: np.ndarray) -> np.ndarray:
         """``intrinsic_reward`` in numpy (MLP networks on the CPU: ``numpy_ready``)."""
-        if not hasattr(self, "_target_numpy"):
-            self._target_numpy = NumpyMLP(self.target)
-            self._predictor_numpy = NumpyMLP(self.predictor)
-        error = self._predictor_numpy(next_obs) - self._target_numpy(next_obs)
+        target, predictor = self.numpy_models()
+        error = predictor(next_obs) - target(next_obs)
         return (error * error).mean(axis=1)
+
+    def numpy_models(self) -> tuple[NumpyMLP, NumpyMLP]:
+        """The target and the predictor in numpy (views of their weights)."""
+        if not hasattr(self, "_numpy_models"):
+            self._numpy_models = (NumpyMLP(self.target), NumpyMLP(self.predictor))
+        return self._numpy_models
 
     def numpy_ready(self) -> bool:
         return NumpyMLP.supports(self.target) and NumpyMLP.supports(self.predictor)
+
+    def numpy_gradient_ready(self) -> bool:
+        """``gradient_numpy`` can serve: MLPs on the CPU."""
+        return self.numpy_ready()
+
+    def gradient_numpy(self, next_obs: np.ndarray) -> tuple[list[np.ndarray], dict[str, float]]:
+        """``loss``'s gradient in numpy: (one per predictor parameter, in order; the loss).
+
+        ``loss = mean over the batch and the k features of (g_hat(s)_k - g(s)_k)^2``, so
+        ``d loss / d g_hat(s) = 2 (g_hat(s) - g(s)) / (B k)``; the target is fixed.
+        """
+        target, predictor = self.numpy_models()
+        predicted, tape = predictor.forward_keep(next_obs)
+        error = predicted - target(next_obs)
+        grads, _ = NumpyMLP.backward(tape, (2.0 / error.size) * error)
+        return grads, {tags.PREDICTOR_LOSS: float((error * error).mean())}
 
     def loss(self, next_obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         predictor_loss = self.prediction_error(next_obs).mean()
@@ -697,15 +717,15 @@ class Curiosity:
             trainable = [p for p in self.module.parameters() if p.requires_grad]
             self.theta = flatten_parameters(trainable)
             self.optimizer = torch.optim.Adam([self.theta], lr=c.curiosity_learning_rate)
-        # ICM of MLPs on the CPU computes its gradient in numpy, written into these views of
-        # theta.grad (one per parameter, in order).
+        # Modules of MLPs on the CPU compute their gradient in numpy, written into these views
+        # of theta.grad (one per trained parameter, in order).
         self.numpy_gradient = (
-            isinstance(self.module, ICM)
+            self.module is not None
             and encoder is None  # a pretrained encoder, frozen or not, learns by autograd
             and self.module.numpy_gradient_ready()
         )
         if self.numpy_gradient:
-            self.grad_views = [p.grad.numpy() for p in self.module.parameters()]
+            self.grad_views = [p.grad.numpy() for p in self.module.parameters() if p.requires_grad]
         # RND's observation statistics, per feature (per pixel for images), clipped to +-5.
         self.obs_normalizer = None
         if self.kind == "rnd":
@@ -793,10 +813,13 @@ class Curiosity:
         self.pending = []
         if self.obs_normalizer is not None:  # RND's statistics take what it learns from
             self.obs_normalizer.stats.update(next_obs)
-            next_input = self._tensor(self._module_input(next_obs))
-        else:
-            next_input = self._tensor(next_obs)
-        obs_t, actions_t = self._tensor(obs), self._tensor(actions)
+        # What the module learns from: ICM (s, a, s'), RND its normalised s'.
+        inputs = (
+            (obs, actions, next_obs)
+            if isinstance(self.module, ICM)
+            else (self._module_input(next_obs),)
+        )
+        tensors = None if self.numpy_gradient else tuple(map(self._tensor, inputs))
         c = self.settings
         # Minibatches of about curiosity_batch_size: a short tail joins the others.
         n_minibatches = max(1, round(len(obs) / c.curiosity_batch_size))
@@ -804,27 +827,21 @@ class Curiosity:
         for _ in range(epochs):
             order = rng.permutation(len(obs))
             for rows in np.array_split(order, n_minibatches):
-                if self.numpy_gradient:  # ICM's MLPs: the chain rule in numpy (no autograd)
-                    grads, metrics = self.module.gradient_numpy(
-                        obs[rows], actions[rows], next_obs[rows]
-                    )
+                if self.numpy_gradient:  # MLPs: the chain rule in numpy (no autograd)
+                    grads, metrics = self.module.gradient_numpy(*(x[rows] for x in inputs))
                     for grad_view, grad in zip(self.grad_views, grads, strict=True):
                         grad_view[...] = grad
                 else:
-                    metrics = self.autograd_gradient(obs_t, actions_t, next_input, rows)
+                    metrics = self.autograd_gradient(tensors, rows)
                 self.optimizer.step()
                 for tag, value in metrics.items():
                     self.metrics.setdefault(tag, []).append(value)
 
-    def autograd_gradient(
-        self, obs: torch.Tensor, actions: torch.Tensor, next_input: torch.Tensor, rows: np.ndarray
-    ) -> dict[str, float]:
-        """The module's loss on these rows, backpropagated into ``theta.grad``; its losses."""
+    def autograd_gradient(self, inputs: tuple[torch.Tensor, ...], rows: np.ndarray) -> dict:
+        """The module's loss on these rows of its inputs, backpropagated into ``theta.grad``;
+        its losses as floats."""
         rows = torch.from_numpy(rows).to(self.device)
-        if isinstance(self.module, ICM):
-            loss, metrics = self.module.loss(obs[rows], actions[rows], next_input[rows])
-        else:
-            loss, metrics = self.module.loss(next_input[rows])
+        loss, metrics = self.module.loss(*(x[rows] for x in inputs))
         self.theta.grad.zero_()  # in place: each weight's .grad is a view into it
         loss.backward()
         return {tag: value.item() for tag, value in metrics.items()}
