@@ -717,15 +717,12 @@ class Curiosity:
             trainable = [p for p in self.module.parameters() if p.requires_grad]
             self.theta = flatten_parameters(trainable)
             self.optimizer = torch.optim.Adam([self.theta], lr=c.curiosity_learning_rate)
-        # Modules of MLPs on the CPU compute their gradient in numpy, written into these views
-        # of theta.grad (one per trained parameter, in order).
+        # Modules of MLPs on the CPU compute their gradient in numpy (see ``learn``).
         self.numpy_gradient = (
             self.module is not None
             and encoder is None  # a pretrained encoder, frozen or not, learns by autograd
             and self.module.numpy_gradient_ready()
         )
-        if self.numpy_gradient:
-            self.grad_views = [p.grad.numpy() for p in self.module.parameters() if p.requires_grad]
         # RND's observation statistics, per feature (per pixel for images), clipped to +-5.
         self.obs_normalizer = None
         if self.kind == "rnd":
@@ -829,8 +826,8 @@ class Curiosity:
             for rows in np.array_split(order, n_minibatches):
                 if self.numpy_gradient:  # MLPs: the chain rule in numpy (no autograd)
                     grads, metrics = self.module.gradient_numpy(*(x[rows] for x in inputs))
-                    for grad_view, grad in zip(self.grad_views, grads, strict=True):
-                        grad_view[...] = grad
+                    # theta.grad holds the trained parameters' gradients end to end, in order
+                    self.theta.grad.numpy()[:] = np.concatenate([g.ravel() for g in grads])
                 else:
                     metrics = self.autograd_gradient(tensors, rows)
                 self.optimizer.step()
