@@ -290,14 +290,16 @@ def build_agent(
 ):
     """The config's agent on `envs`; an action space it cannot handle raises RlsuiteError.
 
-    Also sets torch's thread count to the run's `torch_threads` (small nets are fastest on one).
+    Also sets torch's and numpy's thread counts to the run's `torch_threads` (small nets are
+    fastest on one; see `rlsuite.threads`).
     `saved`: the agent's state from a checkpoint about to be loaded; a pretrained encoder is then
     rebuilt from the spec saved in it (its weights come with the state), not read from its folder.
     """
     from rlsuite.agents import make_agent
     from rlsuite.supervised.encoders import agent_encoder
+    from rlsuite.threads import use_threads
 
-    torch.set_num_threads(config.torch_threads)
+    use_threads(config.torch_threads)
     device = resolve_device(config.device)
     demos = load_run_demos(config, envs) if config.demos else None
     encoder = agent_encoder(config.encoder, saved, envs.single_observation_space)

@@ -85,3 +85,19 @@ def test_encode_keeps_dtypes_generators_and_aliases():
     assert holder.a is holder.b and holder.a.dtype == np.uint64 and list(holder.a) == [0, 1, 2]
     assert np.array_equal(holder.gen.random(3), expected)
     assert type(holder.scalar) is np.float32 and holder.nested == {"x": [3, (1, "s")], 2: None}
+
+
+def test_a_runs_thread_count_holds_for_numpys_blas_as_for_torch():
+    """numpy's OpenBLAS spins a thread per core: two runs side by side fought over two cores
+    (an A2C run 4.7x slower). A run's torch_threads now caps numpy's BLAS threads too."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from rlsuite.config import resolve_config
+    from rlsuite.runs import build_agent, run_envs
+
+    threadpool_limits(limits=2, user_api="blas")  # as a fresh process on two cores starts
+    config = resolve_config("CartPole-v1", "a2c", settings=["torch_threads=1"])
+    build_agent(config, run_envs(config, 2))
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+    assert torch.get_num_threads() == 1

@@ -137,8 +137,9 @@ def default_run_dir(config: FitConfig, root: str | Path = "runs") -> Path:
 def build(config: FitConfig, spec: DataSpec) -> Model:
     """The config's model for data `spec`, on its device, with the run's thread count."""
     from rlsuite.runs import resolve_device
+    from rlsuite.threads import use_threads
 
-    torch.set_num_threads(config.torch_threads)
+    use_threads(config.torch_threads)
     cls = model_class(config.model)
     check_data(cls, spec)
     model_config = make_model_config(cls, config.model_config)
