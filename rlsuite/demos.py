@@ -159,8 +159,39 @@ def load_demos(path: str | Path) -> Demonstrations:
         raise DemoFormatError(f"{path}: {exc}") from None
 
 
-def check_fits(demos: Demonstrations, env_id: str, observation_space, action_space) -> None:
-    """Raise DemoFormatError unless `demos` were recorded in `env_id` with these spaces.
+def _env_difference(recorded: dict[str, Any], used: dict[str, Any]) -> str:
+    """The env kwargs that differ between the recording and this run (reward settings left
+    out: they do not change observations), as options to give."""
+    keys = sorted(
+        key
+        for key in {*recorded, *used}
+        if recorded.get(key) != used.get(key) and key not in ("reward_mode", "shaping_gamma")
+    )
+    if not keys:
+        return "another obs_mode or frame_stack?"
+
+    def shown(kwargs: dict[str, Any]) -> str:
+        return ", ".join(
+            f"{key}={_option(kwargs[key])}" if key in kwargs else f"{key} unset" for key in keys
+        )
+
+    return f"recorded with {shown(recorded)}, this run has {shown(used)}"
+
+
+def _option(value: Any) -> str:
+    """A value as typed after ``--env-kwargs key=``."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def check_fits(
+    demos: Demonstrations,
+    env_id: str,
+    observation_space,
+    action_space,
+    env_kwargs: dict[str, Any] | None = None,
+) -> None:
+    """Raise DemoFormatError unless `demos` were recorded in `env_id` with these spaces
+    (`env_kwargs`: the env's, to say which differ from the recording's when shapes do).
 
     The spaces are Gymnasium spaces (read through ``shape``, ``dtype`` and ``contains``, so this
     module needs no gymnasium import). A file from another game, another observation mode or a
@@ -171,7 +202,8 @@ def check_fits(demos: Demonstrations, env_id: str, observation_space, action_spa
     if demos.observations.shape[1:] != tuple(observation_space.shape):
         raise DemoFormatError(
             f"the demonstrations' observations have shape {demos.observations.shape[1:]}, "
-            f"{env_id}'s have {tuple(observation_space.shape)} (another obs_mode or frame_stack?)"
+            f"{env_id}'s have {tuple(observation_space.shape)} "
+            f"({_env_difference(demos.env_kwargs, env_kwargs or {})})"
         )
     if not np.can_cast(demos.observations.dtype, observation_space.dtype, casting="same_kind"):
         raise DemoFormatError(

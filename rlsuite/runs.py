@@ -327,7 +327,8 @@ def load_run_demos(config: RunConfig, envs: gym.vector.VectorEnv):
 
     try:
         demos = load_demos(config.demos)
-        check_fits(demos, config.env_id, envs.single_observation_space, envs.single_action_space)
+        spaces = (envs.single_observation_space, envs.single_action_space)
+        check_fits(demos, config.env_id, *spaces, config.env_kwargs)
     except DemoFormatError as exc:
         raise RlsuiteError(f"--demos {config.demos}: {exc}") from None
     return demos

@@ -67,6 +67,19 @@ def test_demos_for_another_env_are_refused_before_any_folder(keydoor_demos, tmp_
     assert not run.exists()
 
 
+def test_demos_of_another_observation_say_which_env_kwargs_differ(keydoor_demos, tmp_path, capsys):
+    """Recorded on symbolic observations, trained on pixels: the error names the env kwarg to
+    change, not only two shapes."""
+    run = tmp_path / "run"
+    code = main(
+        ["train", KEYDOOR, "--agent", "bc", "--demos", str(keydoor_demos), "--run-dir", str(run)]
+        + ["--env-kwargs", "obs_mode=pixels"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and not run.exists()
+    assert "recorded with obs_mode unset, this run has obs_mode=pixels" in err
+
+
 def test_a_truncated_demo_file_is_a_one_line_error(keydoor_demos, tmp_path, capsys):
     broken = tmp_path / "broken.npz"
     broken.write_bytes(keydoor_demos.read_bytes()[:500])
