@@ -130,6 +130,9 @@ def test_a_single_env_trains_as_in_sb3_and_save_makes_its_folder(tmp_path):
     agent.save(path)
     obs = np.zeros(4, dtype=np.float32)
     assert rlsuite.load(path).predict(obs, True) == agent.predict(obs, True)
+    # reset's (obs, info) handed over whole, a common slip: said so, not an array-shape error
+    with pytest.raises(ValueError, match=r"not the \(observation, info\) pair"):
+        agent.predict(gym.make("CartPole-v1").reset(seed=0))
 
 
 def test_load_leaves_the_callers_random_generators_alone(vector_run):

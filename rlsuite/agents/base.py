@@ -345,6 +345,11 @@ class Agent:
         likely action (the Gaussian's mean for Box actions) instead of sampling.
         """
         space = self.envs.single_observation_space
+        if isinstance(obs, tuple) and len(obs) == 2 and isinstance(obs[1], dict):
+            raise ValueError(
+                "predict takes an observation, not the (observation, info) pair that "
+                "env.reset() returns: obs, info = env.reset(); agent.predict(obs)"
+            )
         obs = np.asarray(obs, dtype=space.dtype)
         single = obs.shape == space.shape
         if single:
