@@ -60,6 +60,8 @@ class Kind:
 
 POSITIVE_INT = Kind(int, "a positive integer", lambda v: v > 0)
 NON_NEGATIVE_INT = Kind(int, "0 or a positive integer", lambda v: v >= 0)
+# A minibatch of one has no spread: batch norm and contrastive losses cannot train on it.
+BATCH_SIZE = Kind(int, "an integer >= 2", lambda v: v >= 2)
 POSITIVE = Kind(float, "a positive number", lambda v: v > 0)
 NON_NEGATIVE = Kind(float, "a number >= 0", lambda v: v >= 0)
 PROBABILITY = Kind(float, "a number from 0 to 1", lambda v: 0 <= v <= 1)

@@ -114,11 +114,18 @@ def load_dataset(source: str | Path, label: str | None = None) -> Dataset:
 def iterate_batches(
     split: Split, batch_size: int, generator: torch.Generator | None = None
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """Minibatches of `split`: shuffled by `generator`, in order when it is None (evaluation)."""
+    """Minibatches of `split`: shuffled by `generator`, in order when it is None (evaluation).
+
+    In training a last minibatch of one example joins the one before it: batch norm and the
+    contrastive losses cannot train on a batch without spread.
+    """
     n = len(split)
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
-    for start in range(0, n, batch_size):
-        index = order[start : start + batch_size]
+    starts = list(range(0, n, batch_size))
+    if generator is not None and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    for start, end in zip(starts, [*starts[1:], n], strict=True):
+        index = order[start:end]
         yield split.x[index], (split.y[index] if split.y is not None else None)
 
 

@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from rlsuite.config import POSITIVE, POSITIVE_INT, Settings, setting
+from rlsuite.config import BATCH_SIZE, POSITIVE, Settings, setting
 from rlsuite.errors import ConfigError
 from rlsuite.supervised.data import Batch, DataSpec, Split, iterate_batches
 
@@ -62,7 +62,7 @@ MODELS: dict[str, str] = {
 class ModelConfig(Settings):
     """Settings every model has; a model's Config subclasses this and adds its own."""
 
-    batch_size: int = setting(64, POSITIVE_INT)
+    batch_size: int = setting(64, BATCH_SIZE)
     learning_rate: float = setting(1e-3, POSITIVE)
 
 

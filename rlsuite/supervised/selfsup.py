@@ -28,7 +28,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlsuite.config import DECAY, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, PROBABILITY, setting
+from rlsuite.config import (
+    BATCH_SIZE,
+    DECAY,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    setting,
+)
 from rlsuite.errors import ConfigError
 from rlsuite.supervised import augment
 from rlsuite.supervised.data import Batch, DataSpec, Split
@@ -45,7 +53,7 @@ class SelfSupConfig(ModelConfig):
     """Settings of the self-supervised models (``--set key=value``); defaults work on both the
     digits and game frames."""
 
-    batch_size: int = setting(256, POSITIVE_INT)  # SimCLR needs many negatives per batch
+    batch_size: int = setting(256, BATCH_SIZE)  # SimCLR needs many negatives per batch
     # The encoder's out_dim: 0 is the conv map for frames (game-cnn-map), 128 for small images;
     # with `cell`, the features of each cell (0: 16)
     features: int = setting(0, NON_NEGATIVE_INT)

@@ -124,6 +124,8 @@ def test_models_lists_every_model(capsys):
         (["fit", "cnn", "--epochs", "0"], "epochs must be a positive integer"),
         (["fit", "transformer", "--set", "n_heads=3"], "n_heads (3) must divide d_model (64)"),
         (["fit", "--eval-only", "nowhere"], "no such run folder"),
+        # A minibatch of one: batch norm raised a traceback in the first step.
+        (["fit", "simclr", "--set", "batch_size=1"], "batch_size must be an integer >= 2"),
     ],
 )
 def test_bad_input_is_one_line_and_leaves_no_folder(tmp_path, capsys, args, message):
@@ -137,3 +139,13 @@ def test_bad_input_is_one_line_and_leaves_no_folder(tmp_path, capsys, args, mess
 def test_an_agent_command_refuses_a_fit_run_with_one_line(cnn_run, capsys):
     assert main(["eval", str(cnn_run)]) == 2
     assert "holds a model trained with rlsuite fit" in capsys.readouterr().err
+
+
+def test_a_last_minibatch_of_one_example_joins_the_one_before(tmp_path):
+    """The digits' 1,258 training images in minibatches of 1,257 left one image over, and
+    SimCLR's batch norm stopped the fit with a traceback; it now trains on one batch of 1,258."""
+    run_dir = tmp_path / "run"
+    args = ["fit", "simclr", "--epochs", "1", "--set", "batch_size=1257"]
+    assert len(load_dataset("digits").train) % 1257 == 1
+    assert main([*args, "--run-dir", str(run_dir)]) == 0
+    assert (run_dir / "checkpoints" / "last.pt").is_file()
