@@ -49,7 +49,10 @@ def scripted_expert(envs: gym.Env | gym.vector.VectorEnv) -> ExpertFn:
     try:
         expert = ScriptedExpert(envs)
     except NoExpertError as exc:
-        raise RlsuiteError(f"{exc}; give a trained run folder as the expert instead") from None
+        raise RlsuiteError(
+            f"{exc}; give a trained run folder as the expert instead (`rlsuite demos "
+            "--expert RUN_DIR`, `--agent dagger --set expert=RUN_DIR`)"
+        ) from None
     return lambda obs: np.asarray(expert(obs))
 
 

@@ -67,6 +67,26 @@ def test_demos_for_another_env_are_refused_before_any_folder(keydoor_demos, tmp_
     assert not run.exists()
 
 
+def test_dagger_without_a_scripted_expert_says_how_to_give_one(tmp_path, capsys):
+    """CartPole has no scripted expert: the error names the setting that gives a run instead."""
+    run, teacher = tmp_path / "run", tmp_path / "teacher"
+    assert (
+        main(
+            ["train", "CartPole-v1", "--agent", "a2c", "--steps", "200", "--run-dir", str(teacher)]
+        )
+        == 0
+    )
+    args = ["demos", "CartPole-v1", "--expert", str(teacher), "--episodes", "2"]
+    assert main([*args, "-o", str(tmp_path / "d.npz")]) == 0
+    capsys.readouterr()
+    code = main(
+        ["train", "CartPole-v1", "--agent", "dagger", "--demos", str(tmp_path / "d.npz")]
+        + ["--run-dir", str(run)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "--set expert=RUN_DIR" in err and not run.exists()
+
+
 def test_demos_of_another_observation_say_which_env_kwargs_differ(keydoor_demos, tmp_path, capsys):
     """Recorded on symbolic observations, trained on pixels: the error names the env kwarg to
     change, not only two shapes."""
