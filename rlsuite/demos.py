@@ -175,7 +175,7 @@ def _env_difference(recorded: dict[str, Any], used: dict[str, Any]) -> str:
             f"{key}={_option(kwargs[key])}" if key in kwargs else f"{key} unset" for key in keys
         )
 
-    return f"recorded with {shown(recorded)}, this run has {shown(used)}"
+    return f"recorded with {shown(recorded)}; this run has {shown(used)}"
 
 
 def _option(value: Any) -> str:

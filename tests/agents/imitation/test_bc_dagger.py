@@ -97,7 +97,7 @@ def test_demos_of_another_observation_say_which_env_kwargs_differ(keydoor_demos,
     )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and not run.exists()
-    assert "recorded with obs_mode unset, this run has obs_mode=pixels" in err
+    assert "recorded with obs_mode unset; this run has obs_mode=pixels" in err
 
 
 def test_a_truncated_demo_file_is_a_one_line_error(keydoor_demos, tmp_path, capsys):
