@@ -177,9 +177,7 @@ def _run_env_kwargs(policy: str, env_id: str) -> dict[str, Any]:
         return {}
     from rlsuite.agents.imitation.experts import run_config
 
-    config = run_config(policy)
-    if config.env_id != env_id:
-        raise RlsuiteError(f"the run {policy} was trained on {config.env_id}, not {env_id}")
+    config = run_config(policy, env_id)
     if config.env_kwargs.get("obs_mode", "symbolic") != "pixels":
         raise RlsuiteError(
             f"the run {policy} sees symbolic observations; frames are pixels: give a run "

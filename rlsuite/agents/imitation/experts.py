@@ -23,21 +23,23 @@ SCRIPTED = "scripted"  # the --expert value for a game's own expert
 ExpertFn = Callable[[np.ndarray], np.ndarray]
 
 
-def run_config(run_dir: str | Path) -> Any:
-    """The RunConfig saved in a run folder's checkpoint (best.pt, else last.pt)."""
+def run_config(run_dir: str | Path, env_id: str | None = None) -> Any:
+    """The RunConfig saved in a run folder's checkpoint (best.pt, else last.pt); with `env_id`,
+    a run trained on another env is refused by name."""
     from rlsuite.checkpoints import find_checkpoint, load_checkpoint
     from rlsuite.config import RunConfig
 
-    return RunConfig.from_dict(load_checkpoint(find_checkpoint(run_dir))["config"])
+    config = RunConfig.from_dict(load_checkpoint(find_checkpoint(run_dir))["config"])
+    if env_id is not None and config.env_id != env_id:
+        raise RlsuiteError(f"the run {run_dir} was trained on {config.env_id}, not {env_id}")
+    return config
 
 
 def trained_expert(run_dir: str | Path, env_id: str, deterministic: bool = True) -> ExpertFn:
     """A trained run's policy as an expert for `env_id` (its predict, on the CPU)."""
     from rlsuite.playback import load_agent
 
-    config = run_config(run_dir)
-    if config.env_id != env_id:
-        raise RlsuiteError(f"the expert run {run_dir} was trained on {config.env_id}, not {env_id}")
+    run_config(run_dir, env_id)
     agent = load_agent(run_dir, device="cpu")
     return lambda obs: agent.predict(obs, deterministic=deterministic)
 
