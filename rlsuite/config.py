@@ -287,8 +287,9 @@ _DROPPED = ("default_steps",)  # a run's own `steps` has always been saved besid
 
 
 def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
-    """An older config's run settings moved out of ``agent_config``, and its unused curiosity
-    setting dropped; new configs pass unchanged."""
+    """An older config's run settings moved out of ``agent_config``, its unused curiosity
+    settings dropped and a curious run's constant intrinsic weight kept; new configs pass
+    unchanged."""
     agent_config = data.get("agent_config")
     if not isinstance(agent_config, dict):
         return data
@@ -301,6 +302,17 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
         if unused:
             agent_config = {k: v for k, v in agent_config.items() if k not in unused}
             data = {**data, "agent_config": agent_config}
+    # Before intrinsic_schedule (2026-12-05), every curious run kept its weight constant. A
+    # config saved by such a run holds every curiosity setting but that one (a file written by
+    # hand seldom holds these four): it resumes as it ran.
+    saved_before_schedule = {"icm_eta", "icm_beta", "rnd_warmup_steps", "count_resolution"}
+    if (
+        agent_config.get("curiosity") is not None
+        and "intrinsic_schedule" not in agent_config
+        and saved_before_schedule <= set(agent_config)
+    ):
+        agent_config = {**agent_config, "intrinsic_schedule": "constant"}
+        data = {**data, "agent_config": agent_config}
     if not set(agent_config) & {*_MOVED_TO_RUN, *_DROPPED}:
         return data
     data, agent_config = dict(data), dict(agent_config)

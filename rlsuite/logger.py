@@ -61,6 +61,7 @@ REWARD_IMAGE = "imitation/reward"  # an image: the learned reward over the grid
 # Ours: curiosity (rlsuite/agents/curiosity.py). The mean intrinsic reward of a rollout, before
 # its normalisation; the modules' losses; an image of where the agent went (grid games).
 INTRINSIC_REWARD_MEAN = "curiosity/intrinsic_reward_mean"
+INTRINSIC_COEF = "curiosity/intrinsic_coef"  # the weight of A_I, as scheduled
 FORWARD_LOSS = "curiosity/forward_loss"  # ICM
 INVERSE_LOSS = "curiosity/inverse_loss"  # ICM
 PREDICTOR_LOSS = "curiosity/predictor_loss"  # RND

@@ -85,6 +85,18 @@ def test_an_older_config_with_an_old_curiosity_default_is_read(agent, key, old_d
     assert RunConfig.from_dict(curious).agent_config[key] == old_default
 
 
+def test_a_curious_config_saved_before_intrinsic_schedule_keeps_a_constant_weight(tmp_path):
+    """Runs saved before ICM's weight fell linearly ran with it constant: they resume so; a
+    config file written by hand with the same settings gets the kind's own schedule."""
+    saved = resolve_config("rlsuite/KeyDoor-8x8-v0", "ppo", settings=["curiosity=icm"]).to_dict()
+    del saved["agent_config"]["intrinsic_schedule"]
+    assert RunConfig.from_dict(saved).agent_config["intrinsic_schedule"] == "constant"
+    by_hand = {"agent": "ppo", "agent_config": {"curiosity": "icm", "intrinsic_coef": 0.5}}
+    (tmp_path / "icm.yaml").write_text(yaml.safe_dump(by_hand))
+    again = resolve_config("rlsuite/KeyDoor-8x8-v0", config_file=tmp_path / "icm.yaml")
+    assert again.agent_config.get("intrinsic_schedule") is None  # ICM's own: linear
+
+
 def test_every_agent_setting_declares_a_kind():
     for name, cls in AGENTS.items():
         for field in dataclasses.fields(cls.Config):

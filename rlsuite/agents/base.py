@@ -169,6 +169,9 @@ class Agent:
             self.curiosity.attach(self.collector)
         self.num_steps = 0
         self.num_updates = 0
+        # The share of this learn() call's budget still ahead, 1 to 0, set before each update:
+        # where the linear schedules are (SB3's progress_remaining)
+        self.progress_remaining = 1.0
         self.started = False  # envs.reset(seed) happens once, at the first learn()
 
     @property
@@ -212,6 +215,7 @@ class Agent:
             self.collector.reset(seed=self.seed)
             self.started = True
         while self.num_steps < total_steps:
+            self.progress_remaining = max(1.0 - self.num_steps / total_steps, 0.0)
             learning_rate = self.learning_rate_at(total_steps)
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate

@@ -102,6 +102,13 @@ EPOCHS = {"icm": 4, "rnd": 1, "count": 1}
 # pushed into walls in 8-40% of the episodes (0.62, 0.60, 0.92 on seeds 0-2); at 0.5 the
 # extrinsic advantage leads (docs/decisions.md: tuned on seed 0, seeds 1-2 held out).
 INTRINSIC_COEF = {"icm": 0.5, "rnd": 1.0, "count": 1.0}
+# How that weight moves over training (intrinsic_schedule=none). ICM's surprise is largest where
+# its forward model cannot tell a move from a bump into a wall (about 3x an ordinary move's on
+# KeyDoor-16x16), so its weight falls linearly to 0 by the end of the budget and hands the
+# policy over to the extrinsic advantage: at a constant half weight the argmax policy bumped
+# into the wall beside the door for good in 2-36% of the episodes (docs/decisions.md). With no
+# extrinsic reward (extrinsic_coef=0) there is nothing to hand over to, and it stays constant.
+INTRINSIC_SCHEDULE = {"icm": "linear", "rnd": "constant", "count": "constant"}
 
 __all__ = [
     "CURIOSITY_KINDS",
@@ -130,6 +137,10 @@ class CuriositySettings(Settings):
     # own (INTRINSIC_COEF: 0.5 for ICM, 1 for RND and count)
     intrinsic_coef: float | None = setting(None, optional(NON_NEGATIVE))
     extrinsic_coef: float = setting(2.0, NON_NEGATIVE)
+    # constant, or linear: intrinsic_coef falls to 0 at the end of the budget, as lr_schedule's
+    # learning rate. none: the kind's own (INTRINSIC_SCHEDULE: linear for ICM, constant for RND
+    # and count; constant whenever extrinsic_coef=0)
+    intrinsic_schedule: str | None = setting(None, optional(choice("constant", "linear")))
     intrinsic_gamma: float = setting(0.99, PROBABILITY)  # discount of the intrinsic return
     # Divide r_I by the running std of the discounted intrinsic return (RND sec. 2.4)
     normalize_intrinsic: bool = setting(True, FLAG)
@@ -179,6 +190,11 @@ def check_curiosity_settings(settings: CuriositySettings) -> None:
         return
     if settings.intrinsic_coef == 0:
         raise ConfigError("intrinsic_coef=0 turns curiosity off; drop --curiosity instead")
+    if settings.extrinsic_coef == 0 and settings.intrinsic_schedule == "linear":
+        raise ConfigError(
+            "intrinsic_schedule=linear fades curiosity out in favour of the extrinsic reward, "
+            "and extrinsic_coef=0 learns none: use intrinsic_schedule=constant"
+        )
     if settings.curiosity != "count" and settings.count_per_episode:
         raise ConfigError(f"count_per_episode applies to curiosity=count, not {settings.curiosity}")
     if settings.curiosity != "icm" and settings.curiosity_encoder is not None:
@@ -275,18 +291,24 @@ class NumpyMLP:
         return x, tape
 
     @staticmethod
-    def backward(tape: list, d_output: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    def backward(
+        tape: list, d_output: np.ndarray, input_gradient: bool = True
+    ) -> tuple[list[np.ndarray], np.ndarray | None]:
         """The chain rule, top layer first: (the gradients of every Linear's weight and bias, in
-        the module's parameter order; d loss / d input). A ReLU passes ``d`` where its output is
-        positive; a Linear ``y = x W^T + b`` gives ``dW = d^T x``, ``db = sum(d)``, ``dx = d W``.
+        the module's parameter order; d loss / d input, or None without ``input_gradient``). A
+        ReLU passes ``d`` where its output is positive; a Linear ``y = x W^T + b`` gives
+        ``dW = d^T x``, ``db = sum(d)``, ``dx = d W``.
         """
         grads: list[np.ndarray] = []
         d = d_output
-        for saved, weight in reversed(tape):
+        for index in reversed(range(len(tape))):
+            saved, weight = tape[index]
             if weight is None:  # ReLU (saved: its output)
                 d = d * (saved > 0)
             else:  # Linear (saved: its input)
                 grads[:0] = [d.T @ saved, d.sum(axis=0)]
+                if index == 0 and not input_gradient:
+                    return grads, None  # the first layer's dx: wanted only to go further
                 d = d @ weight
         return grads, d
 
@@ -403,11 +425,13 @@ class ICM(nn.Module):
         d_logits[rows, actions] -= 1.0
         # Backward passes. f's input holds phi detached: its gradient stops there. phi learns
         # through g alone, from both halves of g's input (phi(s) and phi(s')).
-        forward_grads, _ = NumpyMLP.backward(forward_tape, (self.beta / n) * error)
+        forward_grads, _ = NumpyMLP.backward(
+            forward_tape, (self.beta / n) * error, input_gradient=False
+        )
         inverse_grads, d_pair = NumpyMLP.backward(inverse_tape, ((1 - self.beta) / n) * d_logits)
         width = phi.shape[1]
         d_features = np.concatenate([d_pair[:, :width], d_pair[:, width:]])
-        phi_grads, _ = NumpyMLP.backward(phi_tape, d_features)
+        phi_grads, _ = NumpyMLP.backward(phi_tape, d_features, input_gradient=False)
         losses = {tags.FORWARD_LOSS: forward_loss, tags.INVERSE_LOSS: inverse_loss}
         return phi_grads + inverse_grads + forward_grads, losses
 
@@ -482,7 +506,7 @@ class RND(nn.Module):
         target, predictor = self.numpy_models()
         predicted, tape = predictor.forward_keep(next_obs)
         error = predicted - target(next_obs)
-        grads, _ = NumpyMLP.backward(tape, (2.0 / error.size) * error)
+        grads, _ = NumpyMLP.backward(tape, (2.0 / error.size) * error, input_gradient=False)
         return grads, {tags.PREDICTOR_LOSS: float((error * error).mean())}
 
     def loss(self, next_obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -888,14 +912,25 @@ class Curiosity:
             intrinsic, values_int[:-1], values_int[1:], np.zeros_like(cut), cut,
             c.intrinsic_gamma, lam,
         )  # fmt: skip
-        weight = kinds_own(c.intrinsic_coef, INTRINSIC_COEF, self.kind)
+        weight = self.intrinsic_weight(agent.progress_remaining)
         advantages = c.extrinsic_coef * adv_ext + weight * adv_int
         both_values = np.stack([batch.values, values_int[:-1]], axis=-1).astype(np.float32)
         returns = np.stack([ret_ext, ret_int], axis=-1)
         data = to_train_batch(batch._replace(values=both_values), advantages, returns)
         logged = {tag: float(np.mean(values)) for tag, values in self.metrics.items()}
         logged[tags.INTRINSIC_REWARD_MEAN] = float(raw[valid].mean()) if valid.any() else 0.0
+        logged[tags.INTRINSIC_COEF] = weight
         return data, logged
+
+    def intrinsic_weight(self, progress_remaining: float) -> float:
+        """The weight of A_I: ``intrinsic_coef`` (the kind's own when none), times the share of
+        the budget left under the linear schedule."""
+        c = self.settings
+        weight = kinds_own(c.intrinsic_coef, INTRINSIC_COEF, self.kind)
+        schedule = c.intrinsic_schedule
+        if schedule is None:
+            schedule = INTRINSIC_SCHEDULE[self.kind] if c.extrinsic_coef > 0 else "constant"
+        return weight * progress_remaining if schedule == "linear" else weight
 
     def normalized(self, raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """``(T, N)`` r_I divided by the running std of the discounted intrinsic return.

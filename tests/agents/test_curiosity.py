@@ -17,6 +17,7 @@ from rlsuite.agents import make_agent
 from rlsuite.agents.common.nets import SmallCNNEncoder
 from rlsuite.agents.curiosity import StateCounter
 from rlsuite.envs.experts import ScriptedExpert
+from rlsuite.errors import ConfigError
 from rlsuite.vector import make_vector_env
 
 KEYDOOR = "rlsuite/KeyDoor-16x16-v0"
@@ -103,6 +104,33 @@ def test_each_kind_weighs_its_intrinsic_advantage_by_its_own_default_unless_told
     by_default = advantages({})
     np.testing.assert_allclose(by_default, advantages({"intrinsic_coef": default}), rtol=1e-6)
     assert not np.allclose(by_default, advantages({"intrinsic_coef": 2 * default}))
+
+
+@pytest.mark.parametrize(
+    "kind, settings, at_start, at_three_quarters",
+    [
+        ("icm", {}, 0.5, 0.125),  # ICM's own schedule: linear, to 0 at the end of the budget
+        ("icm", {"intrinsic_schedule": "constant"}, 0.5, 0.5),
+        ("icm", {"extrinsic_coef": 0}, 0.5, 0.5),  # curiosity alone: nothing to hand over to
+        ("rnd", {"rnd_warmup_steps": 0}, 1.0, 1.0),
+        ("count", {"intrinsic_schedule": "linear", "intrinsic_coef": 2}, 2.0, 0.5),
+    ],
+)
+def test_the_intrinsic_weight_follows_its_schedule(kind, settings, at_start, at_three_quarters):
+    envs = make_vector_env(KEYDOOR, 2, reward_mode="sparse")
+    agent = make_agent("a2c", envs, {"curiosity": kind, "n_steps": 8, **settings}, seed=0)
+    agent.learn(32)  # two updates of 16 steps: at the start of the budget and at its half
+    curiosity = agent.curiosity
+    assert curiosity.intrinsic_weight(1.0) == at_start
+    assert curiosity.intrinsic_weight(0.25) == at_three_quarters
+    assert agent.progress_remaining == 0.5  # where the last update of the budget stood
+
+
+def test_a_linear_schedule_without_extrinsic_reward_is_refused():
+    envs = make_vector_env(KEYDOOR, 2, reward_mode="sparse")
+    settings = {"curiosity": "icm", "extrinsic_coef": 0, "intrinsic_schedule": "linear"}
+    with pytest.raises(ConfigError, match="use intrinsic_schedule=constant"):
+        make_agent("ppo", envs, settings)
 
 
 @pytest.mark.parametrize("mode", [AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP])

@@ -51,7 +51,8 @@ def assert_same(a, b, where: str = "") -> None:
     "agent, kind, settings",
     [
         ("ppo", "rnd", []),
-        ("a2c", "icm", []),
+        # constant, as lr_schedule above: a linear schedule runs over each call's --steps
+        ("a2c", "icm", ["intrinsic_schedule=constant"]),
         ("ppo", "count", []),
         ("a2c", "count", ["count_per_episode=true"]),  # episodes running across the resume
     ],
@@ -80,6 +81,9 @@ def test_tensorboard_shows_curiosity_and_where_the_agent_went(tmp_path):
     for tag in ("curiosity/intrinsic_reward_mean", "curiosity/forward_loss",
                 "curiosity/inverse_loss", "rollout/ep_rew_mean"):  # fmt: skip
         assert tag in scalars, tag
+    # ICM's weight of A_I falls linearly from 0.5 to 0 over the budget (intrinsic_schedule)
+    weights = [e.value for e in events.Scalars("curiosity/intrinsic_coef")]
+    assert len(weights) >= 2 and 0.5 >= weights[0] > weights[-1] > 0
     heatmaps = events.Images("curiosity/visitation_heatmap")
     assert [h.step for h in heatmaps] == [512, 1024]
     assert heatmaps[0].width == heatmaps[0].height == 8 * 8  # 8x8 cells, 8 pixels each
