@@ -91,6 +91,15 @@ def make_vector_env(
     )
 
 
+def as_vector_env(envs: gym.Env | gym.vector.VectorEnv) -> gym.vector.VectorEnv:
+    """A vector env as it is; a single ``gym.Env`` in a one-env ``SyncVectorEnv``, as SB3 wraps
+    one in a DummyVecEnv, so that ``PPO(gym.make(ID))`` trains as SB3's ``PPO(..., env)``."""
+    if isinstance(envs, gym.Env):
+        single_env = envs
+        return gym.vector.SyncVectorEnv([lambda: single_env])
+    return envs
+
+
 def make_or_explain(env_id: str, make: Callable[[], Made]) -> Made:
     """``make()``, or the one-line RlsuiteError of an env that could not be made.
 

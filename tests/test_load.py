@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import rlsuite
-from rlsuite.agents import PPO, evaluate, make_agent
+from rlsuite.agents import A2C, PPO, evaluate, make_agent
 from rlsuite.checkpoints import load_checkpoint
 from rlsuite.cli import main
 from rlsuite.config import RunConfig
@@ -133,6 +133,15 @@ def test_a_single_env_trains_as_in_sb3_and_save_makes_its_folder(tmp_path):
     # reset's (obs, info) handed over whole, a common slip: said so, not an array-shape error
     with pytest.raises(ValueError, match=r"not the \(observation, info\) pair"):
         agent.predict(gym.make("CartPole-v1").reset(seed=0))
+
+
+@pytest.mark.parametrize("agent_class", [PPO, A2C])
+def test_an_agent_class_takes_a_single_env_as_sb3s_do(agent_class):
+    """``PPO(gym.make(ID))``, as SB3's ``PPO("MlpPolicy", env)``: not only through make_agent."""
+    agent = agent_class(gym.make("CartPole-v1"))
+    assert agent.envs.num_envs == 1
+    agent.learn(agent.steps_per_update())
+    assert agent.num_steps == agent.steps_per_update() > 0
 
 
 def test_load_leaves_the_callers_random_generators_alone(vector_run):

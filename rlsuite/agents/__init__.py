@@ -23,6 +23,7 @@ from rlsuite.config import RUN_SETTINGS
 from rlsuite.demos import Demonstrations
 from rlsuite.errors import ConfigError
 from rlsuite.logger import Logger
+from rlsuite.vector import as_vector_env
 
 AGENTS: dict[str, type[Agent]] = {
     cls.name: cls for cls in (Reinforce, ActorCritic, A2C, PPO, BC, DAgger, GAIL, AIRL, MaxEntIRL)
@@ -88,9 +89,7 @@ def make_agent(
     `encoder`: a pretrained encoder module (``rlsuite.supervised.encoders.load_encoder``) in
     place of a fresh trunk, trained further unless `freeze_encoder`. A single env (not a
     vector env) is wrapped in a one-env ``SyncVectorEnv``, as SB3 wraps one in a DummyVecEnv."""
-    if isinstance(envs, gym.Env):
-        single_env = envs
-        envs = gym.vector.SyncVectorEnv([lambda: single_env])
+    envs = as_vector_env(envs)
     config = make_config(name, overrides)
     cls = agent_class(name)
     if cls.uses_demos:

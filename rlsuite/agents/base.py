@@ -43,6 +43,7 @@ from rlsuite.agents.common.rollout import (
 from rlsuite.agents.curiosity import Curiosity
 from rlsuite.config import LAYER_SIZES, NON_NEGATIVE_INT, REAL, Settings, choice, setting
 from rlsuite.logger import Logger
+from rlsuite.vector import as_vector_env
 
 # The kinds of the settings every Config has and this file interprets (see rlsuite/config.py).
 LR_SCHEDULE = choice("constant", "linear")  # see Agent.learning_rate_at
@@ -113,6 +114,7 @@ class Agent:
         freeze_encoder: bool = False,
     ) -> None:
         self.config = config if config is not None else self.Config()  # checked when built
+        envs = as_vector_env(envs)  # one gym.Env: a vector env of one
         check_action_space(envs.single_action_space)
         self.envs, self.seed, self.logger = envs, seed, logger
         # Where the network and its updates run. Acting on a GPU, and learning there, use the
