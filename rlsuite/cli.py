@@ -222,7 +222,8 @@ def add_curiosity_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--intrinsic-coef",
         metavar="X",
-        help="weight of the intrinsic advantage (default: 0.5 for icm, 1 for rnd and count)",
+        help="weight of the intrinsic advantage (default: 0.5 for icm, falling linearly to 0 "
+        "over --steps unless --set intrinsic_schedule=constant; 1 for rnd and count)",
     )
     g.add_argument(
         "--extrinsic-coef", metavar="X", help="weight of the env reward's advantage (default 2)"
