@@ -23,8 +23,7 @@ stays); moving into the locked door with the key opens it, and the agent stays i
   signs, quick to learn; the door's x is the dividing wall's column, so the layout is fully
   described.
 - `obs_mode="pixels"`: `Box(0, 255, (64, 64, 3), uint8)`, the grid drawn from the shared palette:
-  grey walls, amber locked door (dark brown once open), yellow key, green goal, red agent
-  (with a yellow square at its centre while it holds the key).
+  grey walls, amber locked door (dark brown once open), yellow key, green goal, red agent.
 
 ## Rewards
 
@@ -55,7 +54,7 @@ from typing import ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from rlsuite.envs import grid, render
+from rlsuite.envs import grid
 from rlsuite.envs.core import Game, State, Transition, next_integers
 
 MIN_SIZE, MAX_SIZE = 5, 32
@@ -202,29 +201,7 @@ class KeyDoor(Game):
         return cells
 
     def draw(self, state: State) -> np.ndarray:
-        frames = grid.draw_cells(self.cells(state), self._tiles, self.frame_size)
-        self.draw_held_key(frames, state)
-        return frames
-
-    def draw_held_key(self, frames: np.ndarray, state: State) -> None:
-        """A key-coloured square at the centre of the agent's disc while it holds the key, as
-        MiniGrid shows the carried object in the agent's cell: the frame says whether the door
-        will open, instead of leaving it to the key's absence."""
-        held = np.flatnonzero(state["has_key"])
-        if len(held) == 0:
-            return
-        t = grid.tile_size(self.size, self.frame_size)
-        margin = (self.frame_size - self.size * t) // 2  # draw_cells centres the grid
-        side = max(t // 3, 1)  # 2 px on KeyDoor-8x8's 8-px cells, 1 px on 16x16's 4-px ones
-        start = (t - side) // 2
-        offsets = np.arange(side)
-        rows = margin + state["agent_y"][held] * t + start  # (H,)
-        cols = margin + state["agent_x"][held] * t + start
-        frames[
-            held[:, None, None],
-            (rows[:, None] + offsets)[:, :, None],
-            (cols[:, None] + offsets)[:, None, :],
-        ] = render.color("key")
+        return grid.draw_cells(self.cells(state), self._tiles, self.frame_size)
 
     def status(self, state: State, i: int) -> str:
         key = "held" if state["has_key"][i] else "on the floor"
