@@ -217,7 +217,7 @@ class Agent:
             self.collector.reset(seed=self.seed)
             self.started = True
         while self.num_steps < total_steps:
-            self.progress_remaining = max(1.0 - self.num_steps / total_steps, 0.0)
+            self.progress_remaining = self.progress_at(total_steps)
             learning_rate = self.learning_rate_at(total_steps)
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate
@@ -232,15 +232,17 @@ class Agent:
                 break
         return self
 
-    def learning_rate_at(self, total_steps: int) -> float:
-        """``constant``, or ``linear`` decay to 0 at ``total_steps`` of this learn() call.
+    def progress_at(self, total_steps: int) -> float:
+        """The share of a budget of ``total_steps`` still ahead, 1 to 0: where the linear
+        schedules are. Counted by ``num_steps``, so a resumed run continues the same curve when
+        it is given the same total."""
+        return max(1.0 - self.num_steps / total_steps, 0.0)
 
-        The schedule position is ``num_steps``, so a resumed run continues the same curve when
-        it is given the same total.
-        """
+    def learning_rate_at(self, total_steps: int) -> float:
+        """``constant``, or ``linear`` decay to 0 at ``total_steps`` of this learn() call."""
         lr = self.config.learning_rate
         if self.config.lr_schedule == "linear":
-            return lr * max(1.0 - self.num_steps / total_steps, 0.0)
+            return lr * self.progress_at(total_steps)
         return lr
 
     def rollout(self, n_steps: int) -> RolloutBatch:
