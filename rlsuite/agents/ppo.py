@@ -174,7 +174,8 @@ class PPO(Agent):
                 stop = c.target_kl is not None and float(metrics[APPROX_KL]) > 1.5 * c.target_kl
                 if stop:
                     break
-                self.gradient_step(loss, metrics)
+                grad_norm = self.gradient_step(loss, metrics)
+                history.setdefault(tags.GRAD_NORM, []).append(grad_norm)
                 for tag, value in metrics.items():
                     history.setdefault(tag, []).append(value.item())
             if stop:

@@ -87,6 +87,17 @@ def test_learns_on_cartpole_and_logs(name, toy_envs):
     assert set(agent.predict(np.zeros((5, 4), np.float32)).tolist()) <= {0, 1}
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_logs_the_gradient_norm_before_clipping(name, toy_envs):
+    """train/grad_norm is the norm the clip saw, so a user can tell how often it bites: with a
+    tiny max_grad_norm every step is clipped, and the logged norm stays the unclipped one."""
+    logger = Logger()
+    settings = {**SMALL[name], "max_grad_norm": 1e-6}
+    agent = make_agent(name, toy_envs.cartpole(2), settings, seed=0, logger=logger)
+    agent.learn(300)
+    assert logger.latest[tags.GRAD_NORM] > 1e-3
+
+
 def test_callback_returning_false_stops_learning(toy_envs):
     agent = make_agent("a2c", toy_envs.cartpole(2), SMALL["a2c"], seed=0)
     agent.learn(10_000, callback=lambda a: a.num_updates < 3)
