@@ -36,8 +36,8 @@ VALUE_LOSS = "train/value_loss"
 ENTROPY_LOSS = "train/entropy_loss"
 EXPLAINED_VARIANCE = "train/explained_variance"
 LEARNING_RATE = "train/learning_rate"
-# Ours: the gradient's global norm before clipping (mean over an update's steps); above the
-# agent's max_grad_norm the step was scaled down to it.
+# Ours: the gradient's global norm before clipping (mean over the gradient steps of a point);
+# above the agent's max_grad_norm the step was scaled down to it. Recorded by clip_and_step.
 GRAD_NORM = "train/grad_norm"
 # The task return where the env reports info["task_reward"], else the env's return (see above).
 EVAL_MEAN_REWARD = "eval/mean_reward"

@@ -126,13 +126,12 @@ def actor_critic_step(agent: Agent, batch: TrainBatch) -> dict[str, float]:
                 tags.VALUE_LOSS: losses["value_loss"],
                 tags.ENTROPY_LOSS: -losses["entropy"],
             }
-            grad_norm = agent.gradient_step_from(gradients, values)
+            agent.gradient_step_from(gradients, values)
         else:
             on_device = to_device(batch, agent.device)
             loss, metrics = actor_critic_loss(agent.policy, on_device, c.vf_coef, c.ent_coef)
-            grad_norm = agent.gradient_step(loss, metrics)
+            agent.gradient_step(loss, metrics)
             values = {tag: value.item() for tag, value in metrics.items()}
-    values[tags.GRAD_NORM] = grad_norm
     # In numpy (zero-copy views): cheaper than torch's var at these sizes.
     values[tags.EXPLAINED_VARIANCE] = explained_variance(
         batch.values.numpy(), batch.returns.numpy()

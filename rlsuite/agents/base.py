@@ -327,7 +327,8 @@ class Agent:
                 )
 
     def clip_and_step(self) -> float:
-        """Clip theta.grad's global norm, take the optimizer step; returns the pre-clip norm."""
+        """Clip theta.grad's global norm, take the optimizer step; returns the pre-clip norm,
+        which also goes to the logger (``train/grad_norm``)."""
         gradient = self.theta.grad
         if gradient.is_cpu:
             gradient = gradient.numpy()  # a view: numpy calls are cheaper than torch's here
@@ -338,6 +339,8 @@ class Agent:
                 f"gradient norm is {norm} at step {self.num_steps}; "
                 f"try a lower learning_rate (now {self.config.learning_rate})"
             )
+        if self.logger is not None:
+            self.logger.record(tags.GRAD_NORM, norm)
         if norm > self.config.max_grad_norm:
             gradient *= self.config.max_grad_norm / (norm + 1e-6)
         self.optimizer.step()

@@ -174,8 +174,7 @@ class PPO(Agent):
                 stop = c.target_kl is not None and float(metrics[APPROX_KL]) > 1.5 * c.target_kl
                 if stop:
                     break
-                grad_norm = self.gradient_step(loss, metrics)
-                history.setdefault(tags.GRAD_NORM, []).append(grad_norm)
+                self.gradient_step(loss, metrics)
                 for tag, value in metrics.items():
                     history.setdefault(tag, []).append(value.item())
             if stop:

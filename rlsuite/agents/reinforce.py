@@ -98,5 +98,5 @@ class Reinforce(Agent):
         if c.baseline == "normalize":
             train_batch = train_batch._replace(advantages=normalize(train_batch.advantages))
         loss, metrics = reinforce_loss(self.policy, train_batch, c.ent_coef)
-        grad_norm = self.gradient_step(loss, metrics)
-        return {tags.GRAD_NORM: grad_norm, **{tag: value.item() for tag, value in metrics.items()}}
+        self.gradient_step(loss, metrics)
+        return {tag: value.item() for tag, value in metrics.items()}
