@@ -6,7 +6,8 @@ exactly what ``rlsuite train ID --agent X --seed S`` runs with no other flags (p
 their budget (``n_timesteps``) and env kwargs (``reward_mode=shaped``, ``frame_stack``), the
 agent's gamma as ``shaping_gamma``, a TensorBoard logger as ``rlsuite train`` writes one. The SB3
 side is SB3's PPO / A2C with the same settings translated (``sb3_model``), on the same env kwargs
-and budget, one torch thread, on SB3's own vector env (``make_vec_env``) as its users run it; on
+and budget, with the run's torch threads (``torch_threads``: 1, 2 for the pixel entries that
+set it), on SB3's own vector env (``make_vec_env``) as its users run it; on
 pixels it is ``CnnPolicy`` (NatureCNN, where rlsuite has its own smaller CNN). Both are evaluated
 alike: 50 deterministic episodes on 8 fresh envs, the same seeds, scored by success rate (our
 games) or mean return (Gymnasium tasks). Wall time is training only (``learn``), median over seeds;
@@ -20,6 +21,11 @@ the ratio is SB3's time over rlsuite's. The sparse column is the rlsuite run aga
     python benchmarks/games_learning.py --quick --rows Racer          # 4096 steps: does it run?
     python benchmarks/games_learning.py --combine a.jsonl b.jsonl     # one table from saved runs
     python benchmarks/games_learning.py --time-to 0.9                 # KeyDoor-16x16: time to 0.9
+    python benchmarks/games_learning.py --rows "Racer-v0 pixels" --only-sb3 --sb3-save sb3/
+
+``--sb3-save DIR`` saves SB3's training every 100k steps and takes it up again when the same
+command is run after an interruption (an SB3 ``CnnPolicy`` row of 2M steps takes hours here); its
+wall time is the sum of the pieces, and a resumed run starts new episodes at the break.
 
 Rows are named ``ENV OBS AGENT`` (e.g. ``rlsuite/Invaders-v0 pixels ppo``); pixel rows run seed 0
 unless ``--seeds`` is given. ``--out`` appends one JSON line per finished run, so partial runs
@@ -54,6 +60,7 @@ from rlsuite.agents.common.nets import is_image_space
 from rlsuite.config import RunConfig, resolve_config
 from rlsuite.logger import Logger
 from rlsuite.runs import build_agent, resolve_device, run_envs
+from rlsuite.threads import use_threads
 from rlsuite.vector import make_vector_env
 
 EVAL_SEED = 10_000  # evaluation envs are reset with EVAL_SEED + the training seed
@@ -228,20 +235,128 @@ def sb3_predict(model: A2C | PPO, normalizer: VecNormalize | None) -> Predict:
     return predict
 
 
-def train_sb3(config: RunConfig) -> tuple[Predict, float]:
-    """Train SB3's side of the run; (policy, seconds of ``learn``)."""
+def train_sb3(config: RunConfig, save_dir: Path | None = None) -> tuple[Predict, float]:
+    """Train SB3's side of the run with the run's torch threads; (policy, seconds of ``learn``).
+
+    With `save_dir`, the training is saved there every `SB3_SAVE_EVERY` env steps and taken up
+    from there when the folder holds a save (see `SB3Save`)."""
+    use_threads(config.torch_threads)
     model, normalizer = make_sb3(config)
-    start = time.perf_counter()
-    model.learn(config.steps)
-    return sb3_predict(model, normalizer), time.perf_counter() - start
+    if save_dir is None:
+        start = time.perf_counter()
+        model.learn(config.steps)
+        return sb3_predict(model, normalizer), time.perf_counter() - start
+    save = SB3Save(save_dir, model, normalizer)
+    save.load()
+    # reset_num_timesteps=False: the learning rate decays over the whole budget, not the rest
+    model.learn(config.steps - model.num_timesteps, callback=save, reset_num_timesteps=False)
+    save.save()
+    return sb3_predict(model, normalizer), save.seconds
+
+
+SB3_SAVE_EVERY = 100_000
+
+
+def numpy_rng_state() -> list[Any]:
+    """numpy's global RNG state (SB3 shuffles minibatches with it) in types torch.load reads
+    back with ``weights_only=True``."""
+    _, keys, position, has_gauss, gauss = np.random.get_state()
+    return [torch.as_tensor(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)]
+
+
+class SB3Save(BaseCallback):
+    """A resumable SB3 run for the long pixel rows (hours on 2 cores): the policy's and
+    optimiser's weights, the VecNormalize statistics, torch's and numpy's RNG, the step count and
+    the training seconds so far, saved between two rollouts (after an update, before the next
+    rollout), with ``torch.save`` and read back with ``weights_only=True`` (SB3's own ``save``
+    zip is read back with cloudpickle). The envs themselves cannot be saved: a resumed run starts
+    new episodes, reseeded by the step count, which an uninterrupted run does not."""
+
+    def __init__(self, folder: Path, model: A2C | PPO, normalizer: VecNormalize | None) -> None:
+        super().__init__()
+        self.folder, self.model_, self.normalizer = folder, model, normalizer
+        self.seconds, self.next_save = 0.0, SB3_SAVE_EVERY
+        self.started = 0.0  # set when learn() starts
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "sb3_state.pt"
+
+    def load(self) -> None:
+        """Take up a saved run, if the folder holds one."""
+        if not self.path.exists():
+            return
+        state = torch.load(self.path, weights_only=True)
+        model = self.model_
+        model.policy.load_state_dict(state["policy"])
+        model.policy.optimizer.load_state_dict(state["optimizer"])
+        model.num_timesteps = int(state["num_timesteps"])
+        self.seconds = float(state["seconds"])
+        torch.set_rng_state(state["torch_rng"])
+        keys, position, has_gauss, gauss = state["numpy_rng"]
+        np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), position, has_gauss, gauss))
+        for name, stats in self.statistics():
+            stats.mean, stats.var = (state[f"{name}_{k}"].numpy() for k in ("mean", "var"))
+            stats.count = float(state[f"{name}_count"])
+        model.env.seed(model.seed + model.num_timesteps)
+        self.next_save = (model.num_timesteps // SB3_SAVE_EVERY + 1) * SB3_SAVE_EVERY
+        print(f"SB3: resumed at {model.num_timesteps:,} steps, {self.seconds:.0f} s", flush=True)
+
+    def save(self) -> None:
+        """Write the state, then rename: a kill while writing leaves the last save whole."""
+        model, now = self.model_, time.perf_counter()
+        self.seconds += now - self.started
+        self.started = now
+        state: dict[str, Any] = {
+            "policy": model.policy.state_dict(),
+            "optimizer": model.policy.optimizer.state_dict(),
+            "num_timesteps": model.num_timesteps,
+            "seconds": self.seconds,
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": numpy_rng_state(),
+        }
+        for name, stats in self.statistics():
+            state[f"{name}_mean"] = torch.as_tensor(stats.mean)
+            state[f"{name}_var"] = torch.as_tensor(stats.var)
+            state[f"{name}_count"] = float(stats.count)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".tmp")
+        torch.save(state, partial)
+        partial.replace(self.path)
+
+    def statistics(self) -> list[tuple[str, Any]]:
+        """VecNormalize's running statistics in use (it makes only those it normalises by)."""
+        norm = self.normalizer
+        if norm is None:
+            return []
+        names = (["obs_rms"] if norm.norm_obs else []) + (["ret_rms"] if norm.norm_reward else [])
+        return [(name, getattr(norm, name)) for name in names]
+
+    def _on_training_start(self) -> None:
+        self.started = time.perf_counter()
+
+    def _on_rollout_start(self) -> None:
+        if self.model_.num_timesteps >= self.next_save:
+            self.save()
+            self.next_save = (self.model_.num_timesteps // SB3_SAVE_EVERY + 1) * SB3_SAVE_EVERY
+
+    def _on_step(self) -> bool:
+        return True
 
 
 # ---- the table ---------------------------------------------------------------------------------
 
 
-def run_one(row: Row, side: str, config: RunConfig, episodes: int) -> dict[str, Any]:
-    """Train one side ("rlsuite", "sb3" or "sparse") on one seed and evaluate it: one record."""
-    predict, seconds = (train_sb3 if side == "sb3" else train_rlsuite)(config)
+def run_one(
+    row: Row, side: str, config: RunConfig, episodes: int, sb3_save: Path | None = None
+) -> dict[str, Any]:
+    """Train one side ("rlsuite", "sb3" or "sparse") on one seed and evaluate it: one record.
+    `sb3_save`: a folder under which SB3's training is saved and resumed (one per row, seed)."""
+    if side == "sb3":
+        name = f"{row.name}__s{config.seed}".replace("/", "_").replace(" ", "_")
+        predict, seconds = train_sb3(config, None if sb3_save is None else sb3_save / name)
+    else:
+        predict, seconds = train_rlsuite(config)
     envs = eval_envs(config)
     result = evaluate(predict, envs, episodes, deterministic=True, seed=EVAL_SEED + config.seed)
     envs.close()
@@ -367,6 +482,9 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=50, help="evaluation episodes")
     parser.add_argument("--out", type=Path, help="append one JSON line per finished run")
     parser.add_argument("--combine", type=Path, nargs="+", help="print the table of saved runs")
+    parser.add_argument(
+        "--sb3-save", type=Path, help="save SB3's training here and resume it (long pixel rows)"
+    )
     parser.add_argument("--time-to", type=float, help="KeyDoor-16x16: time to this success")
     parser.add_argument("--eval-every", type=int, default=50_000, help="with --time-to")
     args = parser.parse_args()
@@ -393,7 +511,7 @@ def main() -> None:
         for seed in seeds:
             for side in sides + (["sparse"] if with_sparse else []):
                 config = run_config(row, seed, steps, args.budget_scale, sparse=side == "sparse")
-                record = run_one(row, side, config, episodes)
+                record = run_one(row, side, config, episodes, args.sb3_save)
                 records.append(record)
                 seconds = record["wall_s"]
                 print(
