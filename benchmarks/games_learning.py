@@ -275,7 +275,7 @@ class SB3Save(BaseCallback):
     def __init__(self, folder: Path, model: A2C | PPO, normalizer: VecNormalize | None) -> None:
         super().__init__()
         self.folder, self.model_, self.normalizer = folder, model, normalizer
-        self.seconds, self.next_save = 0.0, SB3_SAVE_EVERY
+        self.seconds, self.saved_at = 0.0, 0  # training seconds, env steps at the last save
         self.started = 0.0  # set when learn() starts
 
     @property
@@ -299,7 +299,7 @@ class SB3Save(BaseCallback):
             stats.mean, stats.var = (state[f"{name}_{k}"].numpy() for k in ("mean", "var"))
             stats.count = float(state[f"{name}_count"])
         model.env.seed(model.seed + model.num_timesteps)
-        self.next_save = (model.num_timesteps // SB3_SAVE_EVERY + 1) * SB3_SAVE_EVERY
+        self.saved_at = model.num_timesteps
         print(f"SB3: resumed at {model.num_timesteps:,} steps, {self.seconds:.0f} s", flush=True)
 
     def save(self) -> None:
@@ -323,6 +323,7 @@ class SB3Save(BaseCallback):
         partial = self.path.with_suffix(".tmp")
         torch.save(state, partial)
         partial.replace(self.path)
+        self.saved_at = model.num_timesteps
 
     def statistics(self) -> list[tuple[str, Any]]:
         """VecNormalize's running statistics in use (it makes only those it normalises by)."""
@@ -336,9 +337,8 @@ class SB3Save(BaseCallback):
         self.started = time.perf_counter()
 
     def _on_rollout_start(self) -> None:
-        if self.model_.num_timesteps >= self.next_save:
-            self.save()
-            self.next_save = (self.model_.num_timesteps // SB3_SAVE_EVERY + 1) * SB3_SAVE_EVERY
+        if self.model_.num_timesteps // SB3_SAVE_EVERY > self.saved_at // SB3_SAVE_EVERY:
+            self.save()  # the last rollout crossed a multiple of SB3_SAVE_EVERY
 
     def _on_step(self) -> bool:
         return True
