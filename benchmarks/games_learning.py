@@ -246,7 +246,7 @@ def train_sb3(config: RunConfig, save_dir: Path | None = None) -> tuple[Predict,
         start = time.perf_counter()
         model.learn(config.steps)
         return sb3_predict(model, normalizer), time.perf_counter() - start
-    save = SB3Save(save_dir, model, normalizer)
+    save = SB3Save(save_dir, model, normalizer, config)
     save.load()
     # reset_num_timesteps=False: the learning rate decays over the whole budget, not the rest
     model.learn(config.steps - model.num_timesteps, callback=save, reset_num_timesteps=False)
@@ -270,11 +270,15 @@ class SB3Save(BaseCallback):
     the training seconds so far, saved between two rollouts (after an update, before the next
     rollout), with ``torch.save`` and read back with ``weights_only=True`` (SB3's own ``save``
     zip is read back with cloudpickle). The envs themselves cannot be saved: a resumed run starts
-    new episodes, reseeded by the step count, which an uninterrupted run does not."""
+    new episodes, reseeded by the step count, which an uninterrupted run does not. A save is
+    taken up only by a run of the same settings (`config`)."""
 
-    def __init__(self, folder: Path, model: A2C | PPO, normalizer: VecNormalize | None) -> None:
+    def __init__(
+        self, folder: Path, model: A2C | PPO, normalizer: VecNormalize | None, config: RunConfig
+    ) -> None:
         super().__init__()
         self.folder, self.model_, self.normalizer = folder, model, normalizer
+        self.settings = json.dumps(config.to_dict(), sort_keys=True)
         self.seconds, self.saved_at = 0.0, 0  # training seconds, env steps at the last save
         self.started = 0.0  # set when learn() starts
 
@@ -287,6 +291,7 @@ class SB3Save(BaseCallback):
         if not self.path.exists():
             return
         state = torch.load(self.path, weights_only=True)
+        self.check_settings(state)
         model = self.model_
         model.policy.load_state_dict(state["policy"])
         model.policy.optimizer.load_state_dict(state["optimizer"])
@@ -314,6 +319,7 @@ class SB3Save(BaseCallback):
             "seconds": self.seconds,
             "torch_rng": torch.get_rng_state(),
             "numpy_rng": numpy_rng_state(),
+            "settings": self.settings,
         }
         for name, stats in self.statistics():
             state[f"{name}_mean"] = torch.as_tensor(stats.mean)
@@ -324,6 +330,18 @@ class SB3Save(BaseCallback):
         torch.save(state, partial)
         partial.replace(self.path)
         self.saved_at = model.num_timesteps
+
+    def check_settings(self, state: dict[str, Any]) -> None:
+        """Refuse a save made with other settings (saves from before this check hold none)."""
+        if "settings" not in state:
+            return
+        saved, ours = json.loads(state["settings"]), json.loads(self.settings)
+        differ = sorted(k for k in ours.keys() | saved.keys() if saved.get(k) != ours.get(k))
+        if differ:
+            raise SystemExit(
+                f"error: {self.path} was saved by a run with other settings ({', '.join(differ)}); "
+                "remove it or give --sb3-save another folder"
+            )
 
     def statistics(self) -> list[tuple[str, Any]]:
         """VecNormalize's running statistics in use (it makes only those it normalises by)."""
