@@ -25,6 +25,10 @@ linear probe all take any module that keeps this contract. The architectures bui
   spatial softmax as a keypoint: its expected (x, y) on the grid and how peaked it is
   (``--set cell=8 keypoints=16``): where things are, as coordinates.
 
+An encoder made by ``rlsuite pretrain`` comes out *standardised* (``"standardize": true`` in its
+spec, :class:`StandardizedEncoder`): each feature shifted and scaled by its mean and std over
+the frames it was pretrained on, so the agent's network gets inputs of order 1.
+
 A saved encoder file (``encoder.pt``, format ``rlsuite-encoder``) holds the spec and the weights
 and loads with ``torch.load(weights_only=True)``.
 """
@@ -46,7 +50,7 @@ from rlsuite.checkpoints import load_weights_only, save_checkpoint
 from rlsuite.errors import RlsuiteError
 
 ENCODER_FORMAT = "rlsuite-encoder"
-ENCODER_VERSION = 1
+ENCODER_VERSION = 2  # 2: standardised encoders (a spec's "standardize")
 ENCODER_FILE = "encoder.pt"  # in a pretraining or fit run folder
 KINDS = ("game-cnn", "game-cnn-map", "conv", "cell-map", "cell-keypoints")
 
@@ -197,6 +201,47 @@ class KeypointEncoder(CellGridEncoder):
         return keypoints.flatten(1)  # (B, 3K)
 
 
+class StandardizedEncoder(nn.Module):
+    """An encoder whose features come out standardised, as VecNormalize does for observations:
+
+        clip((f - mean) / sqrt(var + eps), -10, 10)
+
+    per feature, but with the mean and variance measured once, over the frames the encoder was
+    pretrained on (:func:`standardize`), and then fixed: they are buffers, saved with the
+    weights, never trained and never updated by the agent.
+
+    Why: a frozen encoder's features can carry what the agent needs in tiny numbers. The
+    keypoints' softmax spreads over the cells, so a keypoint's x moves by a few thousandths
+    when the agent walks one cell. A linear probe rescales that for free; a policy network
+    initialised for inputs of order 1 barely sees it (A2C on KeyDoor-8x8's keypoints stayed
+    below success 0.3 in 1M steps, and reaches 0.95 in about 200k once they are standardised).
+    """
+
+    def __init__(self, encoder: nn.Module, clip: float = 10.0, eps: float = 1e-8):
+        super().__init__()
+        self.encoder = encoder
+        self.obs_shape, self.out_dim = encoder.obs_shape, encoder.out_dim
+        self.clip, self.eps = clip, eps
+        self.register_buffer("feature_mean", torch.zeros(encoder.out_dim))
+        self.register_buffer("feature_var", torch.ones(encoder.out_dim))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        features = self.encoder(obs)
+        scaled = (features - self.feature_mean) / torch.sqrt(self.feature_var + self.eps)
+        return scaled.clamp(-self.clip, self.clip)
+
+
+def standardize(encoder: nn.Module, frames: np.ndarray) -> StandardizedEncoder:
+    """`encoder` wrapped to standardise its features by their mean and variance over
+    `frames` (the pretraining frames), its spec marked ``"standardize": true``."""
+    features = encode(encoder, frames).astype(np.float64)
+    standardized = StandardizedEncoder(encoder)
+    standardized.feature_mean.copy_(torch.from_numpy(features.mean(axis=0)))
+    standardized.feature_var.copy_(torch.from_numpy(features.var(axis=0)))
+    standardized.spec = {**encoder.spec, "standardize": True}
+    return standardized
+
+
 def _conv_out(size: int, kernel: int, stride: int) -> int:
     return (size - kernel) // stride + 1
 
@@ -277,6 +322,11 @@ def build_encoder(spec: dict[str, Any]) -> nn.Module:
         raise RlsuiteError(f"unknown encoder kind {kind!r}; kinds: {', '.join(KINDS)}")
     encoder.obs_shape = obs_shape
     encoder.spec = {**spec, "obs_shape": list(obs_shape)}
+    encoder.spec.pop("standardize", None)
+    if spec.get("standardize"):  # its statistics come with the weights
+        standardized = StandardizedEncoder(encoder)
+        standardized.spec = {**encoder.spec, "standardize": True}
+        return standardized
     return encoder
 
 

@@ -2,7 +2,8 @@
 
 Collects frames of the game (``frames.py``; the policy plays, no labels are used), then trains
 the self-supervised model on them with ``rlsuite fit``'s loop, into a run folder that also
-holds ``encoder.pt`` (spec + weights) and ``frames.npz``::
+holds ``encoder.pt`` (spec + weights, its features standardised by their mean and variance over
+the frames: ``encoders.StandardizedEncoder``) and ``frames.npz``::
 
     rlsuite pretrain rlsuite/KeyDoor-8x8-v0 --method ae --frames 20000
     rlsuite train rlsuite/KeyDoor-8x8-v0 --env-kwargs obs_mode=pixels \\
@@ -27,7 +28,7 @@ import torch
 from rlsuite import config as settings_
 from rlsuite.errors import RlsuiteError
 from rlsuite.supervised.data import Dataset, DataSpec, Split, split_indices
-from rlsuite.supervised.encoders import ENCODER_FILE, save_encoder
+from rlsuite.supervised.encoders import ENCODER_FILE, save_encoder, standardize
 from rlsuite.supervised.fit import FitConfig, FitResult, fit, load_model, resolve_fit_config
 from rlsuite.supervised.fit import _check_free as check_free
 from rlsuite.supervised.frames import POLICIES, Frames, collect_frames
@@ -147,6 +148,8 @@ def pretrain(
     result = fit(fit_config, run_dir, force=force, progress=progress, dataset=dataset)
     data.save(run_dir / FRAMES_FILE)
     encoder = load_model(run_dir).encoder  # best.pt: the lowest validation loss
+    # Features of order 1 for the agent's network: each one's mean and variance over the frames.
+    encoder = standardize(encoder, data.frames)
     source = {
         "method": request.method,
         "env_id": request.env_id,

@@ -11,7 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import rlsuite
 from rlsuite.cli import main
-from rlsuite.supervised.encoders import load_encoder
+from rlsuite.supervised.encoders import encode, load_encoder
 from rlsuite.supervised.frames import load_frames
 
 GAME = "rlsuite/KeyDoor-5x5-v0"
@@ -35,6 +35,20 @@ def test_pretrain_writes_an_encoder_for_the_agents_observations(pretrained):
     assert len(events.Scalars("supervised/train_loss")) == 2
     assert len(events.Scalars("supervised/val_loss")) == 2
     assert "supervised/ae_reconstructions" in events.Tags()["images"]
+
+
+def test_the_pretrained_encoders_features_are_standardised_over_its_frames(pretrained):
+    # The agent's network gets features of order 1, whatever the scale the encoder learned.
+    encoder = load_encoder(pretrained)
+    assert encoder.spec["standardize"] is True
+    frames = load_frames(pretrained / "frames.npz").frames
+    features = encode(encoder, frames)
+    np.testing.assert_allclose(features.mean(axis=0), 0.0, atol=1e-3)
+    # Features that vary over the frames come out with std 1; eps (1e-8 on the variance, as
+    # VecNormalize) keeps a nearly constant one, such as a dead ReLU, near 0.
+    varying = encode(encoder.encoder, frames).std(axis=0) > 1e-3
+    assert varying.sum() > 100
+    np.testing.assert_allclose(features.std(axis=0)[varying], 1.0, rtol=1e-2)
 
 
 def test_an_agent_trains_on_the_pretrained_encoder_and_keeps_it_frozen(pretrained, tmp_path):
