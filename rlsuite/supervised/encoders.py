@@ -214,13 +214,15 @@ class StandardizedEncoder(nn.Module):
     keypoints' softmax spreads over the cells, so a keypoint's x moves by a few thousandths
     when the agent walks one cell. A linear probe rescales that for free; a policy network
     initialised for inputs of order 1 barely sees it (A2C on KeyDoor-8x8's keypoints stayed
-    below success 0.3 in 1M steps, and reaches 0.95 in about 200k once they are standardised).
+    below success 0.3 in 1M steps; standardised, they take it to 0.95 in 131k steps on most
+    seeds, as fast as the game's symbolic state).
     """
 
     def __init__(self, encoder: nn.Module, clip: float = 10.0, eps: float = 1e-8):
         super().__init__()
         self.encoder = encoder
         self.obs_shape, self.out_dim = encoder.obs_shape, encoder.out_dim
+        self.spec = {**encoder.spec, "standardize": True}  # build_encoder makes it again
         self.clip, self.eps = clip, eps
         self.register_buffer("feature_mean", torch.zeros(encoder.out_dim))
         self.register_buffer("feature_var", torch.ones(encoder.out_dim))
@@ -233,12 +235,11 @@ class StandardizedEncoder(nn.Module):
 
 def standardize(encoder: nn.Module, frames: np.ndarray) -> StandardizedEncoder:
     """`encoder` wrapped to standardise its features by their mean and variance over
-    `frames` (the pretraining frames), its spec marked ``"standardize": true``."""
+    `frames` (the pretraining frames)."""
     features = encode(encoder, frames).astype(np.float64)
     standardized = StandardizedEncoder(encoder)
     standardized.feature_mean.copy_(torch.from_numpy(features.mean(axis=0)))
     standardized.feature_var.copy_(torch.from_numpy(features.var(axis=0)))
-    standardized.spec = {**encoder.spec, "standardize": True}
     return standardized
 
 
@@ -324,9 +325,7 @@ def build_encoder(spec: dict[str, Any]) -> nn.Module:
     encoder.spec = {**spec, "obs_shape": list(obs_shape)}
     encoder.spec.pop("standardize", None)
     if spec.get("standardize"):  # its statistics come with the weights
-        standardized = StandardizedEncoder(encoder)
-        standardized.spec = {**encoder.spec, "standardize": True}
-        return standardized
+        return StandardizedEncoder(encoder)
     return encoder
 
 

@@ -17,9 +17,11 @@ from rlsuite.supervised.encoders import (
     build_encoder,
     cell_spec,
     default_spec,
+    keypoint_spec,
     load_encoder,
     read_encoder,
     save_encoder,
+    standardize,
 )
 from rlsuite.vector import make_vector_env
 
@@ -68,6 +70,19 @@ def test_a_saved_encoder_round_trips_through_a_weights_only_file(tmp_path):
     frames = torch.randint(0, 256, (4, 64, 64, 3), dtype=torch.uint8)
     torch.testing.assert_close(loaded(frames), encoder(frames))
     assert read_encoder(path)["source"] == {"method": "ae"}
+
+
+def test_a_standardised_encoder_keeps_its_statistics_through_its_file(tmp_path):
+    torch.manual_seed(0)
+    frames = torch.randint(0, 256, (64, 64, 64, 3), dtype=torch.uint8).numpy()
+    encoder = standardize(build_encoder(keypoint_spec((64, 64, 3), cell=8, keypoints=4)), frames)
+    save_encoder(encoder, tmp_path / "encoder.pt", {"method": "ae"})
+    loaded = load_encoder(tmp_path)
+    assert loaded.spec == encoder.spec and loaded.spec["standardize"] is True
+    batch = torch.as_tensor(frames[:8])
+    torch.testing.assert_close(loaded(batch), encoder(batch))
+    # Without its statistics the same weights give other (unscaled) features.
+    assert not torch.allclose(loaded.encoder(batch), loaded(batch))
 
 
 def test_bad_encoder_files_are_one_clear_error(tmp_path):
