@@ -371,7 +371,7 @@ def read_encoder(path: str | Path) -> dict[str, Any]:
 def load_encoder(target: str | Path) -> nn.Module:
     """The pretrained encoder, with its weights, of `target`: a ``rlsuite pretrain`` run folder
     or its ``encoder.pt``, or an ``rlsuite fit`` run (folder or checkpoint) of a
-    self-supervised model (ae, dae, mae, simclr, byol)."""
+    self-supervised model (ae, dae, mae, simclr, byol), standardised over its training split."""
     path = encoder_file(target)
     if path is None:
         return _fit_run_encoder(Path(target))
@@ -383,7 +383,8 @@ def load_encoder(target: str | Path) -> nn.Module:
 
 
 def _fit_run_encoder(target: Path) -> nn.Module:
-    """The encoder of a fit run's model (best.pt, else last.pt)."""
+    """The encoder of a fit run's model (best.pt, else last.pt), its features standardised over
+    the run's training images, as ``rlsuite pretrain`` standardises over its frames."""
     from rlsuite.supervised.fit import load_model
 
     model = load_model(target)
@@ -393,8 +394,26 @@ def _fit_run_encoder(target: Path) -> nn.Module:
             f"{target} holds a {model.name} model, which is not an encoder; give a run of "
             "ae, dae, mae, simclr or byol (`rlsuite pretrain` or `rlsuite fit`)"
         )
+    encoder = standardize(encoder.cpu(), _training_images(target))
     encoder.source = str(target)
-    return encoder.cpu().train()
+    return encoder.train()
+
+
+def _training_images(target: Path) -> np.ndarray:
+    """A fit run's training split, ``(N, H, W, C)`` uint8 as encoders take frames."""
+    from rlsuite.supervised.data import load_dataset
+    from rlsuite.supervised.fit import saved_fit_config
+
+    config = saved_fit_config(target)
+    try:
+        train = load_dataset(config.data, config.label).train.x  # (N, C, H, W) in [0, 1]
+    except RlsuiteError as exc:
+        raise RlsuiteError(
+            f"the encoder of {target} is standardised over the data it was fitted on, which "
+            f"cannot be read now ({exc}); restore {config.data} or give an `rlsuite pretrain` run"
+        ) from None
+    parts = [(part * 255).round().to(torch.uint8) for part in train.split(4096)]
+    return torch.cat(parts).permute(0, 2, 3, 1).numpy()
 
 
 def check_fits(encoder: nn.Module, obs_space: gym.Space) -> None:

@@ -378,11 +378,16 @@ def load_model(target: str | Path, device: str = "cpu") -> Model:
     return model
 
 
+def saved_fit_config(target: str | Path) -> FitConfig:
+    """The settings a fit run (folder or checkpoint) was trained with."""
+    return FitConfig(**load_saved(find_checkpoint(target), formats=(MODEL_FORMAT,))["config"])
+
+
 def evaluate_checkpoint(target: str | Path, dataset: Dataset | None = None) -> dict[str, Any]:
     """The held-out test metrics of a fit run's best.pt (else last.pt): what ``--eval-only``
     prints."""
     model = load_model(target)
-    config = FitConfig(**load_saved(find_checkpoint(target), formats=(MODEL_FORMAT,))["config"])
+    config = saved_fit_config(target)
     dataset = dataset or load_dataset(config.data, config.label)
     if dataset.spec != model.spec:
         raise RlsuiteError(

@@ -11,6 +11,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import rlsuite
 from rlsuite.cli import main
+from rlsuite.errors import RlsuiteError
+from rlsuite.supervised.data import load_dataset
 from rlsuite.supervised.encoders import encode, load_encoder
 from rlsuite.supervised.frames import load_frames
 
@@ -88,6 +90,13 @@ def test_fit_trains_a_self_supervised_model_on_a_frames_file_and_it_serves_as_en
     assert tuple(encoder.obs_shape) == (64, 64, 3)
     summary = json.loads((run / "summary.json").read_text())
     assert np.isfinite(summary["test"]["loss"])
+    # Standardised as `rlsuite pretrain`'s encoders are, over the run's training split.
+    assert encoder.spec["standardize"] is True
+    train = load_dataset(str(frames)).train.x.permute(0, 2, 3, 1).numpy() * 255
+    np.testing.assert_allclose(encode(encoder, train).mean(axis=0), 0.0, atol=1e-3)
+    frames.unlink()  # the statistics come from the data: without it, one line says so
+    with pytest.raises(RlsuiteError, match=r"standardised over the data .* restore .*frames.npz"):
+        load_encoder(run)
 
 
 def test_pretrain_mistakes_are_one_line_and_leave_no_folder(tmp_path, capsys):
