@@ -31,6 +31,7 @@ SPLIT_SEED = 0  # the one seed of every split: the same test set on every run
 TEST_FRACTION = 0.2  # the issue's "20% held out"
 VAL_FRACTION = 0.1  # of all examples, taken from what is not test
 MIN_EXAMPLES = 5  # fewer cannot fill three splits
+MAX_CHANNELS = 16  # colours (1, 3, 4), or a stack of frames' colours (frame_stack=2: 6)
 IMAGE_KEYS = ("images", "frames", "x")  # what a .npz's image array may be called
 LABEL_KEYS = ("labels", "y")  # ... and its labels
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -149,7 +150,9 @@ def read_npz(
     """Images and labels from a .npz file.
 
     The images are the array called "images", "frames" or "x": (N, H, W), (N, H, W, C) (as
-    Gymnasium renders) or (N, C, H, W), C being 1, 3 or 4; uint8 0-255 or floats in [0, 1].
+    Gymnasium renders) or (N, C, H, W), C being 1, 3 or 4 colours or a stack of frames' colours
+    (``rlsuite dataset --env-kwargs obs_mode=pixels frame_stack=2``: 6); uint8 0-255 or floats
+    in [0, 1]. The channel axis is the shorter of the second and the last.
     The labels, if any, are the array called "labels" or "y" (or `label`): N integers or names.
     """
     if not path.is_file():
@@ -253,12 +256,13 @@ def _images_nchw(array: np.ndarray, where: str) -> np.ndarray:
         raise RlsuiteError(f"{where}: images must be numbers, not {array.dtype}")
     if array.ndim == 3:
         array = array[:, None]
-    elif array.ndim == 4 and array.shape[-1] in (1, 3, 4) and array.shape[1] not in (1, 3, 4):
+    elif array.ndim == 4 and array.shape[-1] < array.shape[1]:
         array = array.transpose(0, 3, 1, 2)  # (N, H, W, C), Gymnasium's layout
-    elif not (array.ndim == 4 and array.shape[1] in (1, 3, 4)):
+    if array.ndim != 4 or array.shape[1] > MAX_CHANNELS or array.shape[1] >= array.shape[2]:
         raise RlsuiteError(
-            f"{where}: images must be (N, H, W), (N, H, W, C) or (N, C, H, W) with C 1, 3 or 4; "
-            f"got shape {tuple(array.shape)}"
+            f"{where}: images must be (N, H, W), (N, H, W, C) or (N, C, H, W), with C (colours, "
+            f"or stacked frames' colours) at most {MAX_CHANNELS} and fewer than the pixels of a "
+            f"side; got shape {tuple(array.shape)}"
         )
     if len(array) < MIN_EXAMPLES:
         raise RlsuiteError(

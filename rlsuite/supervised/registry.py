@@ -155,10 +155,20 @@ class Model(abc.ABC):
                 module.train(training)
 
 
+def picture(images: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) images as TensorBoard can show them: 1, 3 or 4 channels as they are; a stack
+    of frames (oldest first, as the games stack them) as its latest frame's colours."""
+    channels = images.shape[1]
+    if channels in (1, 3, 4):
+        return images
+    return images[:, -3:] if channels % 3 == 0 else images[:, -1:]
+
+
 def image_grid(images: torch.Tensor, columns: int = 8, scale: int = 1) -> torch.Tensor:
     """(N, C, H, W) pictures in [0, 1] as one (C, rows*(H+1)+1, columns*(W+1)+1) grid with
-    1-pixel gray lines between them, each pixel repeated `scale` times (8x8 digits are tiny)."""
-    images = images.detach().float().cpu().clamp(0, 1)
+    1-pixel gray lines between them, each pixel repeated `scale` times (8x8 digits are tiny);
+    stacked frames show their latest frame (`picture`)."""
+    images = picture(images.detach().float().cpu().clamp(0, 1))
     if scale > 1:
         images = images.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
     n, c, h, w = images.shape

@@ -41,7 +41,7 @@ from rlsuite.errors import ConfigError
 from rlsuite.supervised import augment
 from rlsuite.supervised.data import Batch, DataSpec, Split
 from rlsuite.supervised.encoders import build_encoder, cell_spec, default_spec, keypoint_spec
-from rlsuite.supervised.registry import Model, ModelConfig
+from rlsuite.supervised.registry import Model, ModelConfig, picture
 
 METHODS = ("ae", "dae", "mae", "simclr", "byol")
 Metrics = dict[str, torch.Tensor]
@@ -438,13 +438,13 @@ class SelfSupervisedModel(Model):
 
     @torch.no_grad()
     def images(self, split: Split) -> dict[str, torch.Tensor]:
-        """Input and reconstruction side by side, 8 examples stacked: (3 or 1, 8H, 2W)."""
+        """Input and reconstruction side by side, 8 examples stacked: (C, 8H, 2W), C 1, 3 or 4."""
         self.set_train_mode(False)
         frames = self.to_frames(split.x[:8].to(self.device))
         pairs = self.net.reconstruct(frames, torch.Generator().manual_seed(EVAL_SEED))
         if pairs is None:
             return {}
-        grid = pairs[..., :3].permute(0, 3, 1, 2)  # (8, C<=3, H, 2W): the latest frame's colours
+        grid = picture(pairs.permute(0, 3, 1, 2))  # (8, C<=4, H, 2W): the latest frame's colours
         return {f"supervised/{self.method}_reconstructions": torch.cat(list(grid), dim=1)}
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rlsuite
@@ -97,6 +99,31 @@ def test_fit_trains_a_self_supervised_model_on_a_frames_file_and_it_serves_as_en
     frames.unlink()  # the statistics come from the data: without it, one line says so
     with pytest.raises(RlsuiteError, match=r"standardised over the data .* restore .*frames.npz"):
         load_encoder(run)
+
+
+def test_fit_takes_stacked_frames_so_its_encoder_fits_a_frame_stacked_agent(tmp_path):
+    # KeyDoor's pixel entries stack 2 frames: `rlsuite dataset` with the same stack, then `fit`.
+    frames = tmp_path / "stacked.npz"
+    kwargs = ["--env-kwargs", "obs_mode=pixels", "frame_stack=2"]
+    assert main(["dataset", GAME, "--frames", "64", *kwargs, "-o", str(frames)]) == 0
+    run = tmp_path / "ae"
+    args = ["fit", "ae", "--data", str(frames), "--epochs", "1", "--run-dir", str(run)]
+    assert main([*args, "--set", "batch_size=16"]) == 0
+    assert tuple(load_encoder(run).obs_shape) == (64, 64, 6)
+    # Its reconstructions picture shows the latest frame (the last 3 channels) as RGB.
+    events = EventAccumulator(str(run / "tb"), size_guidance={"images": 0}).Reload()
+    png = events.Images("supervised/ae_reconstructions")[-1].encoded_image_string
+    shown = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float)
+    val = load_dataset(str(frames)).val.x[:8].permute(0, 2, 3, 1).numpy() * 255
+    moved = [i for i, stack in enumerate(val) if not np.array_equal(stack[..., :3], stack[..., 3:])]
+    i = moved[0]  # an example whose two frames differ
+    inputs = shown[i * 64 : (i + 1) * 64, :64]  # each row of the picture: input, reconstruction
+    assert np.abs(inputs - val[i, ..., 3:]).max() <= 1
+    assert np.abs(inputs - val[i, ..., :3]).max() > 1
+    agent_run = tmp_path / "agent"
+    args = ["train", GAME, "--env-kwargs", "obs_mode=pixels", "--steps", "128"]
+    args += ["--set", "n_steps=32", "--encoder", str(run), "--freeze-encoder"]
+    assert main([*args, "--run-dir", str(agent_run), "--eval-every", "0"]) == 0
 
 
 def test_pretrain_mistakes_are_one_line_and_leave_no_folder(tmp_path, capsys):
