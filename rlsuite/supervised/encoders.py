@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -48,6 +48,9 @@ from torch.nn import functional as F
 from rlsuite.agents.common.nets import CNNEncoder, layer_init
 from rlsuite.checkpoints import load_weights_only, save_checkpoint
 from rlsuite.errors import RlsuiteError
+
+if TYPE_CHECKING:  # for annotations only: fit is imported where it is used, as before
+    from rlsuite.supervised.fit import FitConfig
 
 ENCODER_FORMAT = "rlsuite-encoder"
 ENCODER_VERSION = 2  # 2: standardised encoders (a spec's "standardize")
@@ -385,26 +388,25 @@ def load_encoder(target: str | Path) -> nn.Module:
 def _fit_run_encoder(target: Path) -> nn.Module:
     """The encoder of a fit run's model (best.pt, else last.pt), its features standardised over
     the run's training images, as ``rlsuite pretrain`` standardises over its frames."""
-    from rlsuite.supervised.fit import load_model
+    from rlsuite.supervised.fit import load_fitted
 
-    model = load_model(target)
+    model, config = load_fitted(target)
     encoder = getattr(model, "encoder", None)
     if not isinstance(encoder, nn.Module) or not hasattr(encoder, "spec"):
         raise RlsuiteError(
             f"{target} holds a {model.name} model, which is not an encoder; give a run of "
             "ae, dae, mae, simclr or byol (`rlsuite pretrain` or `rlsuite fit`)"
         )
-    encoder = standardize(encoder.cpu(), _training_images(target))
+    encoder = standardize(encoder.cpu(), _training_images(config, target))
     encoder.source = str(target)
     return encoder.train()
 
 
-def _training_images(target: Path) -> np.ndarray:
-    """A fit run's training split, ``(N, H, W, C)`` uint8 as encoders take frames."""
+def _training_images(config: FitConfig, target: Path) -> np.ndarray:
+    """The training split of the fit run `target` (its `FitConfig`), ``(N, H, W, C)`` uint8 as
+    encoders take frames (a quarter of the float split's memory)."""
     from rlsuite.supervised.data import load_dataset
-    from rlsuite.supervised.fit import saved_fit_config
 
-    config = saved_fit_config(target)
     try:
         train = load_dataset(config.data, config.label).train.x  # (N, C, H, W) in [0, 1]
     except RlsuiteError as exc:

@@ -367,6 +367,11 @@ def _yaml(data: dict[str, Any]) -> str:
 def load_model(target: str | Path, device: str = "cpu") -> Model:
     """The model saved in a fit run folder (its best.pt, else last.pt) or a checkpoint file,
     ready to evaluate or to compute `features` (an encoder for the agents)."""
+    return load_fitted(target, device)[0]
+
+
+def load_fitted(target: str | Path, device: str = "cpu") -> tuple[Model, FitConfig]:
+    """`load_model`'s model and the settings it was trained with, from one read of the file."""
     path = find_checkpoint(target)
     data = load_saved(path, formats=(MODEL_FORMAT,))
     config = FitConfig(**data["config"])
@@ -375,19 +380,13 @@ def load_model(target: str | Path, device: str = "cpu") -> Model:
     model = build(dataclasses.replace(config, device=device), spec)
     model.load_state_dict(data["model"])
     model.set_train_mode(False)
-    return model
-
-
-def saved_fit_config(target: str | Path) -> FitConfig:
-    """The settings a fit run (folder or checkpoint) was trained with."""
-    return FitConfig(**load_saved(find_checkpoint(target), formats=(MODEL_FORMAT,))["config"])
+    return model, config
 
 
 def evaluate_checkpoint(target: str | Path, dataset: Dataset | None = None) -> dict[str, Any]:
     """The held-out test metrics of a fit run's best.pt (else last.pt): what ``--eval-only``
     prints."""
-    model = load_model(target)
-    config = saved_fit_config(target)
+    model, config = load_fitted(target)
     dataset = dataset or load_dataset(config.data, config.label)
     if dataset.spec != model.spec:
         raise RlsuiteError(
