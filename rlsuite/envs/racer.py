@@ -26,7 +26,10 @@ px per step. Traffic drives at 1.25 to 2.0 px per step.
   speed bar at the bottom of the left verge, a grey time-left bar above it, and a green progress
   bar in the right verge. A traffic car's
   windscreen shows its speed, from dark grey (1 px per step) to white (2 px per step) in 16
-  shades, so a picture holds what the rules need to move the traffic.
+  shades, so a picture holds what the rules need to move the traffic. With
+  `highlight_lane=True` your own lane's road is a lighter grey all the way up the screen: the
+  picture's counterpart of the symbolic observation's lanes listed from your own, so a car in
+  your lane looks different from a car beside it wherever it is, not only next to your car.
 
 ## Rewards
 - `reward_mode="sparse"` (the task reward, always in `info["task_reward"]`): +1 on the step that
@@ -56,7 +59,7 @@ registered `max_episode_steps` (1100) lies beyond `time_limit`, so it never cuts
 ## Registered ids
 `rlsuite/Racer-v0`: 5 lanes, normal traffic, 1000 steps. Options: `n_lanes` in (3, 4, 5), `traffic`
 in ("light", "normal", "heavy"), `time_limit` (an integer from 100 to 10000 steps; the scripted
-expert takes 590 steps on average, rarely more than 930).
+expert takes 590 steps on average, rarely more than 930), `highlight_lane` (False; pixels only).
 """
 
 from __future__ import annotations
@@ -102,14 +105,23 @@ class Racer(Game):
     event_bonus: ClassVar[dict[str, float]] = {"driven": 0.5 / FINISH, "pace": 0.5 / FINISH}
     render_fps: ClassVar[int] = 15
 
-    def __init__(self, n_lanes: int = 5, traffic: str = "normal", time_limit: int = 1000) -> None:
+    def __init__(
+        self,
+        n_lanes: int = 5,
+        traffic: str = "normal",
+        time_limit: int = 1000,
+        highlight_lane: bool = False,
+    ) -> None:
         if n_lanes not in (3, 4, 5):
             raise ValueError(f"n_lanes must be one of 3, 4, 5 (the road is 64 px), got {n_lanes!r}")
         if traffic not in SPAWN_PROB:
             raise ValueError(f"unknown traffic {traffic!r}; valid values: {', '.join(SPAWN_PROB)}")
         if not isinstance(time_limit, int) or not 100 <= time_limit <= 10000:
             raise ValueError(f"time_limit must be an integer from 100 to 10000, got {time_limit!r}")
+        if not isinstance(highlight_lane, bool):
+            raise ValueError(f"highlight_lane must be true or false, got {highlight_lane!r}")
         self.n_lanes = n_lanes
+        self.highlight_lane = highlight_lane
         self.time_limit = time_limit
         self.pace = FINISH / time_limit  # px per step that just reach the finish in time
         self.spawn_prob = SPAWN_PROB[traffic]
@@ -334,6 +346,8 @@ class Racer(Game):
         phase = np.floor(state["distance"]).astype(np.int64) % 8
         progress = np.floor(15.99 * np.minimum(state["distance"] / FINISH, 1.0)).astype(np.int64)
         frames = self._backgrounds[phase, state["speed_step"], progress]  # (B, 64, 64, 3), a copy
+        if self.highlight_lane:
+            self._highlight_own_lane(frames, state["lane"])
         # the finish line: a chequered strip once it comes into view
         row = EGO_TOP - np.round(FINISH - state["distance"]).astype(np.int64)
         seen = np.flatnonzero((row >= 0) & (row < self.frame_size - 1))
@@ -351,6 +365,15 @@ class Racer(Game):
             filled[:, :, None, None], render.color("wall"), bar
         )
         return frames
+
+    def _highlight_own_lane(self, frames: np.ndarray, lane: np.ndarray) -> None:
+        """Paint the road of each game's own lane a lighter grey, top to bottom (its dashes and
+        the road's edge stay as they are)."""
+        games = np.arange(len(frames))[:, None]
+        columns = self.road_left + 1 + LANE_W * lane[:, None] + np.arange(LANE_W - 1)  # (B, 9)
+        strips = frames[games, :, columns]  # (B, 9, 64, 3): a copy (advanced indexing)
+        strips[(strips == render.color("road")).all(axis=-1)] = render.color("own_lane")
+        frames[games, :, columns] = strips
 
     def _paint_cars(self, frames: np.ndarray, state: State) -> None:
         """Paint the traffic, then our car (orange after a crash), sprite row by sprite row."""

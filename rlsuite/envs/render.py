@@ -30,6 +30,7 @@ PALETTE: dict[str, tuple[int, int, int]] = {
     "medkit": (240, 240, 240),
     "hazard": (190, 50, 200),
     "road": (60, 60, 66),
+    "own_lane": (95, 95, 105),
     "lane": (200, 200, 200),
     "car": (70, 130, 240),
     "grass": (30, 90, 40),

@@ -41,6 +41,7 @@ def no_spawn(game: Racer) -> Racer:
         ({"n_lanes": 7}, "3, 4, 5"),
         ({"traffic": "rush"}, "light, normal"),
         ({"time_limit": 50}, "100"),
+        ({"highlight_lane": "yes"}, "true or false"),
     ],
 )
 def test_bad_options_name_the_valid_values(kwargs, valid):
@@ -217,3 +218,25 @@ def test_frames_show_each_traffic_cars_speed_on_its_windscreen():
     assert brightness == sorted(brightness) and len(set(brightness)) == len(speeds)
     state["car_speed"][0, 2] += shade  # one shade's worth faster
     assert int(game.draw(state)[0][row, columns[2]].sum()) > brightness[2]
+
+
+def test_highlight_lane_paints_our_lane_lighter_all_the_way_up_and_nothing_else():
+    plain, lit = no_spawn(Racer()), no_spawn(Racer(highlight_lane=True))
+    state = empty_road(plain, n=2)
+    state["lane"][:] = [1, 4]  # a middle lane, and the lane along the road's right edge
+    add_car(state, 0, lane=1, dy=30.0, speed=1.5)  # far ahead in our lane
+    before, after = plain.draw(state), lit.draw(state)
+    changed = (before != after).any(axis=-1)  # (2, rows, columns)
+    for g, lane in enumerate(state["lane"]):
+        left = plain.road_left + lane * racer.LANE_W
+        edge = plain.road_left + plain.n_lanes * racer.LANE_W - 1  # the road's right edge line
+        columns = np.flatnonzero(changed[g].any(axis=0))
+        assert columns.tolist() == [c for c in range(left + 1, left + racer.LANE_W) if c != edge]
+        assert changed[g][:, left + 1].all()  # top to bottom beside the lane's left dashes
+        assert (after[g][changed[g]] == racer.render.color("own_lane")).all()
+    car_row = racer.EGO_TOP - 30 + 5
+    x = plain.road_left + racer.LANE_W + 1  # the road between the dashes and the car
+    assert tuple(before[0][car_row, x]) == racer.render.PALETTE["road"]
+    assert tuple(after[0][car_row, x]) == racer.render.PALETTE["own_lane"]
+    car = slice(x + 2, x + 2 + racer.CAR_W)
+    assert (after[0][car_row, car] == before[0][car_row, car]).all()  # the car drawn over it
