@@ -227,9 +227,9 @@ def test_highlight_lane_paints_our_lane_lighter_all_the_way_up_and_nothing_else(
     add_car(state, 0, lane=1, dy=30.0, speed=1.5)  # far ahead in our lane
     before, after = plain.draw(state), lit.draw(state)
     changed = (before != after).any(axis=-1)  # (2, rows, columns)
+    edge = plain.road_left + plain.n_lanes * racer.LANE_W - 1  # the road's right edge line
     for g, lane in enumerate(state["lane"]):
         left = plain.road_left + lane * racer.LANE_W
-        edge = plain.road_left + plain.n_lanes * racer.LANE_W - 1  # the road's right edge line
         columns = np.flatnonzero(changed[g].any(axis=0))
         assert columns.tolist() == [c for c in range(left + 1, left + racer.LANE_W) if c != edge]
         assert changed[g][:, left + 1].all()  # top to bottom beside the lane's left dashes
