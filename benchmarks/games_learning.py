@@ -488,6 +488,13 @@ def print_time_to(args: argparse.Namespace, steps: int | None) -> None:
         print(f"| {seed} | {config.steps:,} | {cells[0]} | {cells[1]} | {ratio} |", flush=True)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", nargs="+", default=[], help="substrings of row names to run")
@@ -500,7 +507,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4096 steps, 8 eval episodes")
     parser.add_argument("--budget-scale", type=float, default=1.0, help="times n_timesteps")
     parser.add_argument(
-        "--episodes", type=int, help="evaluation episodes (default 50; pixel rows 500)"
+        "--episodes", type=positive_int, help="evaluation episodes (default 50; pixel rows 500)"
     )
     parser.add_argument("--out", type=Path, help="append one JSON line per finished run")
     parser.add_argument("--combine", type=Path, nargs="+", help="print the table of saved runs")
@@ -530,7 +537,8 @@ def main() -> None:
     for row in rows:
         seeds = args.seeds or ([0] if row.obs == "pixels" else [0, 1, 2])
         with_sparse = args.sparse and row.obs != "-"
-        episodes = 8 if args.quick else args.episodes or (500 if row.obs == "pixels" else 50)
+        default_episodes = 500 if row.obs == "pixels" else 50
+        episodes = 8 if args.quick else (args.episodes or default_episodes)
         for seed in seeds:
             for side in sides + (["sparse"] if with_sparse else []):
                 config = run_config(row, seed, steps, args.budget_scale, sparse=side == "sparse")
