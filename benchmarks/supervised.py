@@ -16,6 +16,8 @@ Parts and what each row prints (ours, the yardstick, their ratio):
   WGAN-GP against an untrained generator of the same architecture (the yardstick; ratio =
   trained / untrained). Both get the same number of generator steps (GAN_GENERATOR_STEPS):
   DCGAN one per batch, WGAN-GP one per n_critic = 5 batches, so WGAN-GP trains 5x the epochs.
+  On three architectures (--gan-architectures): the shipped DCGAN nets, and two of the WGAN-GP
+  paper's robustness tests, no normalisation in either net and an MLP generator.
 
 Every model is trained through `rlsuite.supervised.fit.fit`, the code behind `rlsuite fit`, into
 run folders under a temporary directory (or --keep DIR).
@@ -50,6 +52,17 @@ SEQUENCE_SETTINGS = {"dropout": "0", "learning_rate": "2e-3", "warmup_steps": "8
 # (n_critic 5) 750, its default. Both were still improving at 2,000 (seed 0).
 GAN_GENERATOR_STEPS = 3000
 GAN_EPOCHS = {"dcgan": GAN_GENERATOR_STEPS // 20, "wgan-gp": GAN_GENERATOR_STEPS * 5 // 20}
+# The nets both GANs are compared on: the shipped DCGAN nets (batch norm in the generator; in the
+# discriminator batch norm for DCGAN, layer norm for WGAN-GP's critic), and two of the WGAN-GP
+# paper's robustness tests (Figure 2), which take away what DCGAN's training leans on.
+GAN_ARCHITECTURES = {
+    "shipped": ("DCGAN's nets (shipped)", {}),
+    "no-norm": (
+        "no normalisation in G or D",
+        {"generator_norm": "none", "discriminator_norm": "none"},
+    ),
+    "mlp": ("MLP generator, 4 x 512 ReLU, no BN", {"generator": "mlp", "generator_norm": "none"}),
+}
 
 
 def train(model: str, data: str, seed: int, epochs: int, root: Path, **settings) -> Path:
@@ -136,34 +149,52 @@ def mean_distance(features: FeatureNet, model, test: torch.Tensor) -> float:
 
 
 def gan_rows(args, root: Path) -> list[str]:
-    """Frechet distance of trained and untrained generators against the held-out digits."""
+    """Frechet distance of trained and untrained generators against the held-out digits, for
+    each architecture of args.gan_architectures."""
     test = DATASETS["digits"].test.x
     print("  feature CNN for the Frechet distance:", flush=True)
     features = FeatureNet.from_run(train("cnn", "digits", 0, scaled(50, args), root / "fid"))
+    rows = []
+    for architecture in args.gan_architectures:
+        label, settings = GAN_ARCHITECTURES[architecture]
+        print(f"  {label}:", flush=True)
+        distance = gan_distances(args, root / architecture, features, settings)
+        rows += architecture_rows(label, distance)
+    real = features.frechet_distance(DATASETS["digits"].val.x, test)
+    rows.append(f"| real digits (validation vs test split), Frechet distance | {real:.4f} | | | |")
+    return rows
+
+
+def gan_distances(args, root: Path, features: FeatureNet, settings: dict) -> dict:
+    """Per seed: each GAN's distance, and an untrained generator's (DCGAN's nets as initialised
+    with that seed, in this architecture)."""
+    test = DATASETS["digits"].test.x
     distance = {"untrained": [], "dcgan": [], "wgan-gp": []}
     for seed in args.seeds:
         for name, epochs in GAN_EPOCHS.items():
-            model = load_model(train(name, "digits", seed, scaled(epochs, args), root))
+            model = load_model(train(name, "digits", seed, scaled(epochs, args), root, **settings))
             torch.manual_seed(seed)
             distance[name].append(mean_distance(features, model, test))
-            if name == "dcgan":  # the same architecture, as initialised with this seed
+            if name == "dcgan":
                 untrained = type(model)(model.config, model.spec, seed=seed)
                 untrained.set_train_mode(False)
                 distance["untrained"].append(mean_distance(features, untrained, test))
         print(f"  seed {seed}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in distance.items()))
+    return distance
+
+
+def architecture_rows(label: str, distance: dict) -> list[str]:
     untrained = statistics.fmean(distance["untrained"])
     per_seed = " ".join(f"{v:.4f}" for v in distance["untrained"])
-    spread = statistics.stdev(distance["untrained"]) if len(args.seeds) > 1 else 0.0
+    spread = statistics.stdev(distance["untrained"]) if len(distance["untrained"]) > 1 else 0.0
     rows = [
-        f"| untrained generator (yardstick), Frechet distance | {untrained:.4f} +/- {spread:.4f} "
-        f"({per_seed}) | | | |"
+        f"| {label}: untrained generator (yardstick), Frechet distance | {untrained:.4f} +/- "
+        f"{spread:.4f} ({per_seed}) | | | |"
     ]
     for name in ("dcgan", "wgan-gp"):
-        rows.append(row(f"{name}, Frechet distance", distance[name], untrained, "lower"))
+        rows.append(row(f"{label}: {name}, Frechet distance", distance[name], untrained, "lower"))
     ratio = statistics.fmean(distance["wgan-gp"]) / statistics.fmean(distance["dcgan"])
-    rows.append(f"| wgan-gp / dcgan, Frechet distance (< 1: WGAN-GP lower) | {ratio:.3f} | | | |")
-    real = features.frechet_distance(DATASETS["digits"].val.x, test)
-    rows.append(f"| real digits (validation vs test split), Frechet distance | {real:.4f} | | | |")
+    rows.append(f"| {label}: wgan-gp / dcgan (< 1: WGAN-GP lower) | {ratio:.3f} | | | |")
     return rows
 
 
@@ -176,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", nargs="+", default=["cnn", "vit", "seq", "gan"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--tasks", nargs="+", default=["reverse", "sort"])
+    parser.add_argument(
+        "--gan-architectures",
+        nargs="+",
+        choices=list(GAN_ARCHITECTURES),
+        default=list(GAN_ARCHITECTURES),
+    )
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every budget")
     parser.add_argument("--keep", metavar="DIR", help="keep the run folders in DIR")
     args = parser.parse_args(argv)

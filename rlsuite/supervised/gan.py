@@ -13,7 +13,10 @@ lecture presents them):
   norm (the penalty is per example): layer norm instead, as the paper advises (sec. 4).
 
 Both nets are DCGAN's: the generator projects the noise z to a small picture and doubles it
-with transposed convolutions; the discriminator halves it with strided convolutions.
+with transposed convolutions; the discriminator halves it with strided convolutions. Two
+settings take away what DCGAN leans on, as the WGAN-GP paper's robustness test does (its
+Figure 2): ``generator_norm=none`` (no batch norm in the generator) and ``generator=mlp`` (four
+fully connected layers instead of convolutions).
 ``conditional=true`` gives both the class as one-hot (cGAN, Mirza & Osindero 2014): appended to
 z, and as constant extra image channels for the discriminator.
 """
@@ -41,6 +44,7 @@ from rlsuite.supervised.data import Batch, DataSpec, Split
 from rlsuite.supervised.registry import Model, ModelConfig, image_grid
 
 MAX_DOUBLINGS = 4  # the generator starts from a picture at least 1/16 of the image's side
+MLP_LAYERS, MLP_UNITS = 4, 512  # generator=mlp
 NORMS = ("batch", "layer", "none")
 
 
@@ -54,6 +58,12 @@ class GANConfig(ModelConfig):
     beta2: float = setting(0.999, DECAY)
     # Normalisation in the discriminator's hidden layers: batch (DCGAN), layer or none
     discriminator_norm: str = setting("batch", choice(*NORMS))
+    # Normalisation in the generator's hidden layers: batch (DCGAN's) or none (the WGAN-GP
+    # paper's robustness test, Figure 2: "no normalization in either G or D")
+    generator_norm: str = setting("batch", choice("batch", "none"))
+    # The generator's layers: conv (DCGAN's transposed convolutions) or mlp (4 fully connected
+    # layers of 512 ReLU units, the other generator of the WGAN-GP paper's Figure 2)
+    generator: str = setting("conv", choice("conv", "mlp"))
     # The CNN fit run whose features measure the Frechet distance each epoch ("": none).
     fid_cnn: str = setting("", TEXT)
 
@@ -84,7 +94,10 @@ def doublings(height: int, width: int) -> int:
 
 
 class Generator(nn.Module):
-    """z (+ one-hot class) -> linear -> (C, h0, w0) -> [transposed conv x2, BN, ReLU]* -> image."""
+    """z (+ one-hot class) -> linear -> (C, h0, w0) -> [transposed conv x2, BN, ReLU]* -> image.
+
+    ``generator_norm=none`` leaves out the batch norms.
+    """
 
     def __init__(self, config: GANConfig, shape: tuple[int, ...], num_classes: int) -> None:
         super().__init__()
@@ -92,9 +105,10 @@ class Generator(nn.Module):
         k = doublings(height, width)
         self.start = (config.width, height >> k, width >> k)
         self.num_classes = num_classes
+        batch_norm = config.generator_norm == "batch"
         self.project = nn.Sequential(
             nn.Linear(config.latent_size + num_classes, math.prod(self.start)),
-            nn.BatchNorm1d(math.prod(self.start)),
+            nn.BatchNorm1d(math.prod(self.start)) if batch_norm else nn.Identity(),
             nn.ReLU(),
         )
         layers: list[nn.Module] = []
@@ -104,7 +118,7 @@ class Generator(nn.Module):
             out = channels if last else max(width_now // 2, 16)
             layers.append(nn.ConvTranspose2d(width_now, out, 4, stride=2, padding=1))  # x2
             if not last:
-                layers += [nn.BatchNorm2d(out), nn.ReLU()]
+                layers += [nn.BatchNorm2d(out) if batch_norm else nn.Identity(), nn.ReLU()]
             width_now = out
         if k == 0:  # an image too small or odd to double: one convolution to the channels
             layers.append(nn.Conv2d(width_now, channels, 3, padding=1))
@@ -115,6 +129,28 @@ class Generator(nn.Module):
             z = torch.cat([z, F.one_hot(labels, self.num_classes).float()], dim=1)
         x = self.project(z).view(-1, *self.start)  # (B, C0, h0, w0)
         return torch.sigmoid(self.upsample(x))  # (B, C, H, W) in [0, 1], like the data
+
+
+class MLPGenerator(nn.Module):
+    """z (+ one-hot class) -> [linear 512, (BN), ReLU] x4 -> linear -> image."""
+
+    def __init__(self, config: GANConfig, shape: tuple[int, ...], num_classes: int) -> None:
+        super().__init__()
+        self.shape = shape
+        self.num_classes = num_classes
+        layers: list[nn.Module] = []
+        size = config.latent_size + num_classes
+        for _ in range(MLP_LAYERS):
+            norm = nn.BatchNorm1d(MLP_UNITS) if config.generator_norm == "batch" else nn.Identity()
+            layers += [nn.Linear(size, MLP_UNITS), norm, nn.ReLU()]
+            size = MLP_UNITS
+        layers.append(nn.Linear(size, math.prod(shape)))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes:
+            z = torch.cat([z, F.one_hot(labels, self.num_classes).float()], dim=1)
+        return torch.sigmoid(self.layers(z)).view(-1, *self.shape)
 
 
 class Discriminator(nn.Module):
@@ -183,7 +219,8 @@ class GAN(Model):
             from rlsuite.errors import ConfigError
 
             raise ConfigError(f"conditional=true needs labelled images; {spec.name} has none")
-        self.generator_net = Generator(c, spec.shape, classes).to(self.device)
+        generator = Generator if c.generator == "conv" else MLPGenerator
+        self.generator_net = generator(c, spec.shape, classes).to(self.device)
         self.discriminator = Discriminator(c, spec.shape, classes).to(self.device)
         betas = (c.beta1, c.beta2)
         self.generator_optimizer = torch.optim.Adam(

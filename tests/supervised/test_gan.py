@@ -29,10 +29,12 @@ def nearest_distance(model, images: torch.Tensor) -> float:
     return torch.cdist(samples.flatten(1), images.flatten(1)).min(1).values.mean().item()
 
 
-@pytest.mark.parametrize("cls, steps", [(DCGAN, 100), (WGANGP, 200)])
-def test_each_gan_learns_to_imitate_one_small_batch(zeros, cls, steps):
+@pytest.mark.parametrize(
+    "cls, steps, generator", [(DCGAN, 100, "conv"), (WGANGP, 200, "conv"), (WGANGP, 200, "mlp")]
+)
+def test_each_gan_learns_to_imitate_one_small_batch(zeros, cls, steps, generator):
     data, batch = zeros
-    model = cls(cls.Config(**FAST), data.spec, seed=0)
+    model = cls(cls.Config(**FAST, generator=generator), data.spec, seed=0)
     before = nearest_distance(model, batch.x)
     for _ in range(steps):
         metrics = model.train_step(batch)
@@ -85,8 +87,8 @@ def test_both_gans_generate_game_frames_of_any_size(shape):
     from rlsuite.supervised.data import DataSpec
 
     spec = DataSpec("frames", "images", shape, num_classes=2, class_names=("a", "b"))
-    for cls in (DCGAN, WGANGP):
-        model = cls(cls.Config(width=16, conditional=True), spec, seed=0)
+    for cls, generator in ((DCGAN, "conv"), (WGANGP, "conv"), (DCGAN, "mlp")):
+        model = cls(cls.Config(width=16, conditional=True, generator=generator), spec, seed=0)
         samples = model.sample(2, torch.tensor([0, 1]))
         assert samples.shape == (2, *shape) and 0 <= samples.min() and samples.max() <= 1
         assert model.discriminator(samples, torch.tensor([0, 1])).shape == (2,)
@@ -104,3 +106,14 @@ def test_wgan_gp_trains_by_the_papers_recipe_and_refuses_batch_norm_in_its_criti
     }
     with pytest.raises(ConfigError, match="wgan-gp's critic cannot use discriminator_norm=batch"):
         WGANGP(WGANGP.Config(discriminator_norm="batch"), data.spec, seed=0)
+
+
+def test_generator_norm_none_drops_batch_norm_so_each_sample_depends_on_its_own_noise(zeros):
+    data, _ = zeros
+    z = torch.randn(8, 64)
+    for norm, independent in (("batch", False), ("none", True)):
+        model = WGANGP(WGANGP.Config(generator_norm=norm), data.spec, seed=0)
+        net = model.generator_net.train()  # in training, batch norm mixes the batch's examples
+        has_batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+        assert has_batch_norm is not independent
+        assert torch.allclose(net(z[:2]), net(z)[:2], atol=1e-6) is independent
