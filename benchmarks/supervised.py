@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=list(GAN_ARCHITECTURES),
         default=list(GAN_ARCHITECTURES),
+        help="the nets both GANs are compared on (default: all)",
     )
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every budget")
     parser.add_argument("--keep", metavar="DIR", help="keep the run folders in DIR")
