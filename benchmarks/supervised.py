@@ -14,7 +14,8 @@ Parts and what each row prints (ours, the yardstick, their ratio):
 - gan: the Frechet distance between 1,000 generated digits and the held-out test digits (the mean
   of FID_DRAWS such draws), on the features of a digits CNN trained here (seed 0), for DCGAN and
   WGAN-GP against an untrained generator of the same architecture (the yardstick; ratio =
-  trained / untrained). Both get the same number of generator steps (GAN_GENERATOR_STEPS):
+  trained / untrained), and beside it the classifier score (the lecture's Inception Score idea
+  with the same CNN). Both get the same number of generator steps (GAN_GENERATOR_STEPS):
   DCGAN one per batch, WGAN-GP one per n_critic = 5 batches, so WGAN-GP trains 5x the epochs.
   On three architectures (--gan-architectures): the shipped DCGAN nets, and two of the WGAN-GP
   paper's robustness tests, no normalisation in either net and an MLP generator.
@@ -142,15 +143,20 @@ def load_test(run_dir: Path, key: str) -> float:
     return float(json.loads((run_dir / "summary.json").read_text())["test"][key])
 
 
-def mean_distance(features: FeatureNet, model, test: torch.Tensor) -> float:
-    """The Frechet distance of FID_DRAWS draws of FID_SAMPLES generated digits, averaged."""
-    draws = [features.frechet_distance(model.sample(FID_SAMPLES), test) for _ in range(FID_DRAWS)]
-    return statistics.fmean(draws)
+def mean_scores(features: FeatureNet, model, test: torch.Tensor) -> tuple[float, float]:
+    """The Frechet distance and the classifier score of FID_DRAWS draws of FID_SAMPLES generated
+    digits, each averaged over the draws."""
+    distances, scores = [], []
+    for _ in range(FID_DRAWS):
+        samples = model.sample(FID_SAMPLES)
+        distances.append(features.frechet_distance(samples, test))
+        scores.append(features.classifier_score(samples))
+    return statistics.fmean(distances), statistics.fmean(scores)
 
 
 def gan_rows(args, root: Path) -> list[str]:
-    """Frechet distance of trained and untrained generators against the held-out digits, for
-    each architecture of args.gan_architectures."""
+    """Frechet distance and classifier score of trained and untrained generators against the
+    held-out digits, for each architecture of args.gan_architectures."""
     test = DATASETS["digits"].test.x
     print("  feature CNN for the Frechet distance:", flush=True)
     features = FeatureNet.from_run(train("cnn", "digits", 0, scaled(50, args), root / "fid"))
@@ -158,32 +164,42 @@ def gan_rows(args, root: Path) -> list[str]:
     for architecture in args.gan_architectures:
         label, settings = GAN_ARCHITECTURES[architecture]
         print(f"  {label}:", flush=True)
-        distance = gan_distances(args, root / architecture, features, settings)
-        rows += architecture_rows(label, distance)
+        distance, score = gan_scores(args, root / architecture, features, settings)
+        rows += architecture_rows(label, distance, score)
     real = features.frechet_distance(DATASETS["digits"].val.x, test)
     rows.append(f"| real digits (validation vs test split), Frechet distance | {real:.4f} | | | |")
+    real_score = features.classifier_score(test)
+    rows.append(f"| real test digits, classifier score | {real_score:.4f} | | | |")
     return rows
 
 
-def gan_distances(args, root: Path, features: FeatureNet, settings: dict) -> dict:
-    """Per seed: each GAN's distance, and an untrained generator's (DCGAN's nets as initialised
-    with that seed, in this architecture)."""
+def gan_scores(args, root: Path, features: FeatureNet, settings: dict) -> tuple[dict, dict]:
+    """Per seed: each GAN's distance and score, and an untrained generator's (DCGAN's nets as
+    initialised with that seed, in this architecture)."""
     test = DATASETS["digits"].test.x
     distance = {"untrained": [], "dcgan": [], "wgan-gp": []}
+    score = {name: [] for name in distance}
     for seed in args.seeds:
         for name, epochs in GAN_EPOCHS.items():
             model = load_model(train(name, "digits", seed, scaled(epochs, args), root, **settings))
-            torch.manual_seed(seed)
-            distance[name].append(mean_distance(features, model, test))
+            generators = {name: model}
             if name == "dcgan":
-                untrained = type(model)(model.config, model.spec, seed=seed)
-                untrained.set_train_mode(False)
-                distance["untrained"].append(mean_distance(features, untrained, test))
-        print(f"  seed {seed}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in distance.items()))
-    return distance
+                generators["untrained"] = type(model)(model.config, model.spec, seed=seed)
+                generators["untrained"].set_train_mode(False)
+            torch.manual_seed(seed)
+            for key, generator in generators.items():
+                d, c = mean_scores(features, generator, test)
+                distance[key].append(d)
+                score[key].append(c)
+        print(
+            f"  seed {seed}: "
+            + ", ".join(f"{k} {distance[k][-1]:.2f} (score {score[k][-1]:.2f})" for k in distance),
+            flush=True,
+        )
+    return distance, score
 
 
-def architecture_rows(label: str, distance: dict) -> list[str]:
+def architecture_rows(label: str, distance: dict, score: dict) -> list[str]:
     untrained = statistics.fmean(distance["untrained"])
     per_seed = " ".join(f"{v:.4f}" for v in distance["untrained"])
     spread = statistics.stdev(distance["untrained"]) if len(distance["untrained"]) > 1 else 0.0
@@ -195,6 +211,12 @@ def architecture_rows(label: str, distance: dict) -> list[str]:
         rows.append(row(f"{label}: {name}, Frechet distance", distance[name], untrained, "lower"))
     ratio = statistics.fmean(distance["wgan-gp"]) / statistics.fmean(distance["dcgan"])
     rows.append(f"| {label}: wgan-gp / dcgan (< 1: WGAN-GP lower) | {ratio:.3f} | | | |")
+    for name, values in score.items():
+        per_seed = " ".join(f"{v:.4f}" for v in values)
+        rows.append(
+            f"| {label}: {name}, classifier score (higher: surer and more even classes) | "
+            f"{statistics.fmean(values):.4f} ({per_seed}) | | | |"
+        )
     return rows
 
 

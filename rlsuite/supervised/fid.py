@@ -9,6 +9,9 @@ were Gaussian; the Frechet (2-Wasserstein) distance between N(mu1, S1) and N(mu2
 Lower is better: 0 when the generated features are distributed like the real ones. Values
 depend on the feature network and on the number of images, so compare them only when both are
 the same.
+
+Beside it, the lecture's other measure, the Inception Score, with the same CNN's classes
+(`classifier_score`): quality and diversity of the generated images without real ones.
 """
 
 from __future__ import annotations
@@ -47,6 +50,20 @@ def frechet_distance(
     return float(max(distance, 0.0))
 
 
+def classifier_score(probabilities: np.ndarray) -> float:
+    """exp(E_x KL(p(y|x) || p(y))): the lecture's Inception Score idea with our own classifier.
+
+    `probabilities` (N, K) are the classifier's p(y|x) for N generated images. The score is high
+    when each image's class is certain (quality) and the classes are even over all the images
+    (diversity): K at best, 1 when every image gets the same distribution, as when the generator
+    draws one and the same image for every z (mode collapse).
+    """
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1.0)
+    marginal = p.mean(axis=0)  # p(y) over the generated images
+    kl = (p * (np.log(p) - np.log(marginal))).sum(axis=1)
+    return float(np.exp(kl.mean()))
+
+
 class FeatureNet:
     """A trained CNN's last hidden layer as the feature space of the Frechet distance."""
 
@@ -64,18 +81,25 @@ class FeatureNet:
         return cls(model)
 
     @torch.no_grad()
-    def features(self, images: torch.Tensor, batch_size: int = 512) -> np.ndarray:
-        """(N, D) features of (N, C, H, W) images."""
+    def in_batches(self, fn, images: torch.Tensor, batch_size: int = 512) -> np.ndarray:
+        """fn (one of the CNN's methods) over (N, C, H, W) images, batch by batch, as numpy."""
         shape = tuple(self.model.spec.shape)
         if tuple(images.shape[1:]) != shape:
             raise RlsuiteError(
                 f"the feature CNN takes images of shape {shape}, not {tuple(images.shape[1:])}"
             )
         parts = [
-            self.model.features(images[i : i + batch_size]).cpu().numpy()
-            for i in range(0, len(images), batch_size)
+            fn(images[i : i + batch_size]).cpu().numpy() for i in range(0, len(images), batch_size)
         ]
         return np.concatenate(parts)
+
+    def features(self, images: torch.Tensor) -> np.ndarray:
+        """(N, D) features of (N, C, H, W) images."""
+        return self.in_batches(self.model.features, images)
+
+    def classifier_score(self, images: torch.Tensor) -> float:
+        """`classifier_score` of the CNN's class probabilities for `images`."""
+        return classifier_score(self.in_batches(self.model.predict_proba, images))
 
     def frechet_distance(self, generated: torch.Tensor, real: torch.Tensor) -> float:
         """The Frechet distance between the features of `generated` and `real` images."""

@@ -287,8 +287,8 @@ class GAN(Model):
 
     @torch.no_grad()
     def evaluate(self, split: Split) -> dict[str, float]:
-        """The discriminator's loss on held-out real images against as many generated ones,
-        and the Frechet distance where `fid_cnn` names a CNN run."""
+        """The discriminator's loss on held-out real images against as many generated ones;
+        where `fid_cnn` names a CNN run, the Frechet distance and the classifier score."""
         self.set_train_mode(False)
         total, n = 0.0, 0
         for x, y in self.batches(split, batch_size=256):
@@ -305,9 +305,9 @@ class GAN(Model):
             if self._fid is None:
                 self._fid = FeatureNet.from_run(self.config.fid_cnn)
             labels = split.y if self.config.conditional else None
-            metrics["frechet_distance"] = self._fid.frechet_distance(
-                self.sample(len(split), labels), split.x
-            )
+            samples = self.sample(len(split), labels)
+            metrics["frechet_distance"] = self._fid.frechet_distance(samples, split.x)
+            metrics["classifier_score"] = self._fid.classifier_score(samples)
         return metrics
 
     @torch.no_grad()

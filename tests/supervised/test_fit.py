@@ -108,6 +108,17 @@ def test_gan_samples_and_attention_maps_reach_tensorboard(tmp_path):
     assert "supervised/train_wasserstein_distance" in tensorboard(gan).Tags()["scalars"]
 
 
+def test_a_gan_with_a_fid_cnn_logs_the_frechet_distance_and_classifier_score(cnn_run, tmp_path):
+    gan = tmp_path / "gan"
+    settings = ["width=16", f"fid_cnn={cnn_run}"]
+    assert main(["fit", "dcgan", "--epochs", "2", "--run-dir", str(gan), "--set", *settings]) == 0
+    scalars = tensorboard(gan).Tags()["scalars"]
+    distance = [e.value for e in tensorboard(gan).Scalars("supervised/val_frechet_distance")]
+    score = [e.value for e in tensorboard(gan).Scalars("supervised/val_classifier_score")]
+    assert "supervised/val_loss" in scalars and len(distance) == len(score) == 2
+    assert all(d > 0 for d in distance) and all(1 <= s <= 10 for s in score)  # 10 digit classes
+
+
 def test_models_lists_every_model(capsys):
     assert main(["models"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]

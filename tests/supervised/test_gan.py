@@ -10,7 +10,7 @@ from torch import nn
 
 from rlsuite.errors import ConfigError
 from rlsuite.supervised.data import Batch, load_dataset
-from rlsuite.supervised.fid import feature_statistics, frechet_distance
+from rlsuite.supervised.fid import classifier_score, feature_statistics, frechet_distance
 from rlsuite.supervised.gan import DCGAN, WGANGP, gradient_penalty
 
 FAST = dict(batch_size=32, width=32, latent_size=16, learning_rate=2e-3)
@@ -80,6 +80,17 @@ def test_the_frechet_distance_of_gaussians_is_the_closed_form():
     same = frechet_distance(*feature_statistics(a), *feature_statistics(b))
     shifted = frechet_distance(*feature_statistics(a), *feature_statistics(b + 1.0))
     assert same < 0.02 and shifted == pytest.approx(3.0, rel=0.05)
+
+
+def test_the_classifier_score_rewards_certain_and_even_classes_and_catches_mode_collapse():
+    certain_and_even = np.eye(10)[np.arange(1000) % 10]  # each image sure of its class
+    assert classifier_score(certain_and_even) == pytest.approx(10.0)
+    collapsed = np.tile(np.eye(10)[3], (1000, 1))  # every image the same digit
+    assert classifier_score(collapsed) == pytest.approx(1.0)
+    unsure = np.full((1000, 10), 0.1)  # no image looks like any digit
+    assert classifier_score(unsure) == pytest.approx(1.0)
+    two_classes = np.eye(10)[np.arange(1000) % 2]
+    assert classifier_score(two_classes) == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("shape", [(3, 64, 64), (3, 84, 84), (1, 7, 7)])
