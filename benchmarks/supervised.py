@@ -17,8 +17,9 @@ Parts and what each row prints (ours, the yardstick, their ratio):
   trained / untrained), and beside it the classifier score (the lecture's Inception Score idea
   with the same CNN). Both get the same number of generator steps (GAN_GENERATOR_STEPS):
   DCGAN one per batch, WGAN-GP one per n_critic = 5 batches, so WGAN-GP trains 5x the epochs.
-  On three architectures (--gan-architectures): the shipped DCGAN nets, and two of the WGAN-GP
-  paper's robustness tests, no normalisation in either net and an MLP generator.
+  On four architectures (--gan-architectures): the shipped DCGAN nets, and after the WGAN-GP
+  paper's robustness test no normalisation in either net, an MLP generator, and no batch norm in
+  the generator alone.
 
 Every model is trained through `rlsuite.supervised.fit.fit`, the code behind `rlsuite fit`, into
 run folders under a temporary directory (or --keep DIR).
@@ -54,8 +55,8 @@ SEQUENCE_SETTINGS = {"dropout": "0", "learning_rate": "2e-3", "warmup_steps": "8
 GAN_GENERATOR_STEPS = 3000
 GAN_EPOCHS = {"dcgan": GAN_GENERATOR_STEPS // 20, "wgan-gp": GAN_GENERATOR_STEPS * 5 // 20}
 # The nets both GANs are compared on: the shipped DCGAN nets (batch norm in the generator; in the
-# discriminator batch norm for DCGAN, layer norm for WGAN-GP's critic), and two of the WGAN-GP
-# paper's robustness tests (Figure 2), which take away what DCGAN's training leans on.
+# discriminator batch norm for DCGAN, layer norm for WGAN-GP's critic), and nets from the WGAN-GP
+# paper's robustness test (Figure 2), which take away what DCGAN's training leans on.
 GAN_ARCHITECTURES = {
     "shipped": ("DCGAN's nets (shipped)", {}),
     "no-norm": (
@@ -63,6 +64,9 @@ GAN_ARCHITECTURES = {
         {"generator_norm": "none", "discriminator_norm": "none"},
     ),
     "mlp": ("MLP generator, 4 x 512 ReLU, no BN", {"generator": "mlp", "generator_norm": "none"}),
+    # Near the paper's "no BN and a constant number of filters in the generator" (ours keeps
+    # the halving filters); each discriminator keeps its norm.
+    "no-g-norm": ("no batch norm in G, D as shipped", {"generator_norm": "none"}),
 }
 
 
