@@ -93,6 +93,18 @@ def doublings(height: int, width: int) -> int:
     return k
 
 
+def with_class(z: torch.Tensor, labels: torch.Tensor | None, num_classes: int) -> torch.Tensor:
+    """The noise z with the one-hot class appended (conditional GAN); z itself when not."""
+    if not num_classes:
+        return z
+    return torch.cat([z, F.one_hot(labels, num_classes).float()], dim=1)
+
+
+def generator_norm(config: GANConfig, batch_norm: type[nn.Module], size: int) -> nn.Module:
+    """`batch_norm(size)` (BatchNorm1d or 2d), or nothing with ``generator_norm=none``."""
+    return batch_norm(size) if config.generator_norm == "batch" else nn.Identity()
+
+
 class Generator(nn.Module):
     """z (+ one-hot class) -> linear -> (C, h0, w0) -> [transposed conv x2, BN, ReLU]* -> image.
 
@@ -105,10 +117,9 @@ class Generator(nn.Module):
         k = doublings(height, width)
         self.start = (config.width, height >> k, width >> k)
         self.num_classes = num_classes
-        batch_norm = config.generator_norm == "batch"
         self.project = nn.Sequential(
             nn.Linear(config.latent_size + num_classes, math.prod(self.start)),
-            nn.BatchNorm1d(math.prod(self.start)) if batch_norm else nn.Identity(),
+            generator_norm(config, nn.BatchNorm1d, math.prod(self.start)),
             nn.ReLU(),
         )
         layers: list[nn.Module] = []
@@ -118,15 +129,14 @@ class Generator(nn.Module):
             out = channels if last else max(width_now // 2, 16)
             layers.append(nn.ConvTranspose2d(width_now, out, 4, stride=2, padding=1))  # x2
             if not last:
-                layers += [nn.BatchNorm2d(out) if batch_norm else nn.Identity(), nn.ReLU()]
+                layers += [generator_norm(config, nn.BatchNorm2d, out), nn.ReLU()]
             width_now = out
         if k == 0:  # an image too small or odd to double: one convolution to the channels
             layers.append(nn.Conv2d(width_now, channels, 3, padding=1))
         self.upsample = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if self.num_classes:
-            z = torch.cat([z, F.one_hot(labels, self.num_classes).float()], dim=1)
+        z = with_class(z, labels, self.num_classes)
         x = self.project(z).view(-1, *self.start)  # (B, C0, h0, w0)
         return torch.sigmoid(self.upsample(x))  # (B, C, H, W) in [0, 1], like the data
 
@@ -141,15 +151,14 @@ class MLPGenerator(nn.Module):
         layers: list[nn.Module] = []
         size = config.latent_size + num_classes
         for _ in range(MLP_LAYERS):
-            norm = nn.BatchNorm1d(MLP_UNITS) if config.generator_norm == "batch" else nn.Identity()
+            norm = generator_norm(config, nn.BatchNorm1d, MLP_UNITS)
             layers += [nn.Linear(size, MLP_UNITS), norm, nn.ReLU()]
             size = MLP_UNITS
         layers.append(nn.Linear(size, math.prod(shape)))
         self.layers = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if self.num_classes:
-            z = torch.cat([z, F.one_hot(labels, self.num_classes).float()], dim=1)
+        z = with_class(z, labels, self.num_classes)
         return torch.sigmoid(self.layers(z)).view(-1, *self.shape)
 
 
