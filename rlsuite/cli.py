@@ -446,9 +446,30 @@ def run_envs(args: argparse.Namespace) -> int:
 
 def run_agents(args: argparse.Namespace) -> int:
     from rlsuite import playback
+    from rlsuite.agents import agent_class
+    from rlsuite.hyperparams import hyperparams_file
 
-    print_names(playback.list_agents())
+    if args.name is None:
+        print_names(playback.list_agents())
+        return 0
+    cls = agent_class(args.name)
+    per_task = hyperparams_file(cls.name)
+    where = f"; rlsuite/hyperparams/{per_task.name} sets some per env id"
+    where = where if per_task.exists() else ""
+    print(f"{cls.name}: {cls.description}")
+    print(f"settings (rlsuite train --agent {cls.name} --set key=value{where}):")
+    print_settings(cls.Config)
+    print("run settings, also --set: " + ", ".join(config.RUN_SETTINGS) + " (rlsuite train --help)")
     return 0
+
+
+def add_name_argument(what: str) -> Callable[[argparse.ArgumentParser], None]:
+    """`rlsuite agents [NAME]` / `rlsuite models [NAME]`: one of them, with its settings."""
+
+    def add(p: argparse.ArgumentParser) -> None:
+        p.add_argument("name", nargs="?", metavar="NAME", help=f"show this {what}'s settings")
+
+    return add
 
 
 def print_names(rows: list[tuple[str, str]]) -> None:
@@ -456,6 +477,14 @@ def print_names(rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, description in rows:
         print(f"{name:<{width}}  {description}")
+
+
+def print_settings(settings: type) -> None:
+    """`rlsuite agents NAME` / `rlsuite models NAME`: setting, default, what it must be."""
+    rows = [("setting", "default", "must be"), *config.settings_table(settings)]
+    widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
+    for name, default, kind in rows:
+        print(f"  {name:<{widths[0]}}  {default:<{widths[1]}}  {kind}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -810,9 +839,17 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from rlsuite.supervised.registry import list_models
+    from rlsuite.supervised.fit import FIT_SETTINGS
+    from rlsuite.supervised.registry import list_models, model_class
 
-    print_names(list_models())
+    if args.name is None:
+        print_names(list_models())
+        return 0
+    cls = model_class(args.name)
+    print(f"{cls.name}: {cls.description}")
+    print(f"settings (rlsuite fit {cls.name} --set key=value):")
+    print_settings(cls.Config)
+    print("fit settings, also --set: " + ", ".join(FIT_SETTINGS) + " (rlsuite fit --help)")
     return 0
 
 
@@ -940,7 +977,9 @@ COMMANDS: dict[str, Command] = {
     "envs": Command(
         "list environment ids with their spaces and reward modes", add_envs_arguments, run_envs
     ),
-    "agents": Command("list the agents", lambda p: None, run_agents),
+    "agents": Command(
+        "list the agents, or one agent's settings", add_name_argument("agent"), run_agents
+    ),
     "play": Command(
         "play a game with the keyboard; --record saves demonstrations", add_play_arguments, run_play
     ),
@@ -974,7 +1013,11 @@ COMMANDS: dict[str, Command] = {
         add_fit_arguments,
         run_fit,
     ),
-    "models": Command("list the models of `rlsuite fit`", lambda p: None, run_models),
+    "models": Command(
+        "list the models of `rlsuite fit`, or one model's settings",
+        add_name_argument("model"),
+        run_models,
+    ),
     "dataset": Command(
         "collect a game's pixel frames with state labels and trajectories into a .npz",
         add_dataset_arguments,

@@ -197,6 +197,31 @@ def _show(value: Any) -> str:
     return repr(value) if value is not None else "none"
 
 
+def as_typed(value: Any) -> str:
+    """A value as ``--set key=value`` takes it in a shell: ``64,64`` for a tuple, ``true``,
+    ``none``, ``{}`` or ``{n_steps: 64}`` for a mapping (YAML), ``""`` for nothing."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        value = ",".join(as_typed(item) for item in value)
+    if isinstance(value, dict):
+        return yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    return str(value) or '""'
+
+
+def settings_table(settings: type) -> list[tuple[str, str, str]]:
+    """(name, default as typed on the command line, what it must be) of each field of a
+    Settings dataclass: what ``rlsuite agents NAME`` and ``rlsuite models NAME`` print."""
+    rows = []
+    for f in dataclasses.fields(settings):
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        shown = "(required)" if default is MISSING else as_typed(default)
+        rows.append((f.name, shown, f.metadata["kind"].description))
+    return rows
+
+
 def kind_of(settings: type, name: str) -> Kind:
     """The kind field `name` of a Settings dataclass declares."""
     return {f.name: f.metadata["kind"] for f in dataclasses.fields(settings)}[name]

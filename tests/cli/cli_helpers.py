@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,10 @@ def run_rlsuite(*args: str, timeout: float = 120) -> subprocess.CompletedProcess
     process = rlsuite_process(*args)
     stdout, stderr = process.communicate(timeout=timeout)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def listed_settings(out: str) -> dict[str, str]:
+    """`rlsuite agents NAME` / `models NAME`: setting -> default, from the indented table."""
+    rows = [re.split(r"\s{2,}", line.strip()) for line in out.splitlines() if line[:2] == "  "]
+    # rows[0] is the header; `""` is how a shell passes nothing
+    return {row[0]: row[1].replace('""', "") for row in rows[1:]}

@@ -1,15 +1,18 @@
-"""`rlsuite eval`, `watch --record`, `envs`, `agents` and `--version`."""
+"""`rlsuite eval`, `watch --record`, `envs`, `agents [NAME]` and `--version`."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 import imageio.v2 as imageio
 import imageio.v3 as iio
 import pytest
+from cli_helpers import listed_settings
 
 from rlsuite import __version__
+from rlsuite.agents import AGENTS, make_config
 from rlsuite.cli import COMMANDS, build_parser, main
 
 
@@ -69,6 +72,35 @@ def test_agents_lists_names_and_descriptions(capsys):
     assert main(["agents"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert {"reinforce", "actor-critic", "a2c", "ppo"} <= set(names)
+
+
+@pytest.mark.parametrize("name", list(AGENTS))
+def test_agents_name_lists_settings_whose_defaults_set_takes_back(name, capsys):
+    assert main(["agents", name.upper()]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{name}: ") and "run settings, also --set: seed, steps" in out
+    defaults = listed_settings(out)
+    assert list(defaults) == [f.name for f in dataclasses.fields(AGENTS[name].Config)]
+    # Each default as printed, given back to --set, is the Config's own default.
+    assert make_config(name, defaults) == make_config(name)
+
+
+def test_agents_name_shows_ppos_defaults_and_its_per_task_file(capsys):
+    assert main(["agents", "ppo"]) == 0
+    out = capsys.readouterr().out
+    defaults = listed_settings(out)
+    assert (defaults["n_steps"], defaults["hidden_sizes"], defaults["target_kl"]) == (
+        "128",
+        "64,64",
+        "none",
+    )
+    assert "rlsuite/hyperparams/ppo.yaml sets some per env id" in out
+
+
+def test_agents_name_unknown_is_one_line_listing_the_agents(capsys):
+    assert main(["agents", "dqn"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "unknown agent 'dqn'; agents: reinforce" in err
 
 
 def test_version(capsys):

@@ -3,15 +3,22 @@ that round-trip, `--eval-only --json`, one-line errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlsuite.cli import main
+sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
+from cli_helpers import listed_settings  # noqa: E402
+
+from rlsuite.cli import main  # noqa: E402
 from rlsuite.supervised.data import load_dataset
 from rlsuite.supervised.fit import load_model
+from rlsuite.supervised.registry import MODELS, make_model_config, model_class
 
 SMALL_CNN = ["--set", "channels=8,16", "hidden_sizes=32", "dropout=0", "shift=0"]
 
@@ -123,6 +130,18 @@ def test_models_lists_every_model(capsys):
     assert main(["models"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert {"cnn", "transformer", "dcgan", "wgan-gp"} <= set(names)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_models_name_lists_settings_whose_defaults_set_takes_back(name, capsys):
+    assert main(["models", name]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{name}: ") and "fit settings, also --set: epochs, seed" in out
+    defaults = listed_settings(out)
+    cls = model_class(name)
+    assert list(defaults) == [f.name for f in dataclasses.fields(cls.Config)]
+    # Each default as printed, given back to --set, is the Config's own default.
+    assert make_model_config(cls, defaults) == make_model_config(cls)
 
 
 @pytest.mark.parametrize(
