@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -1067,6 +1068,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print("rlsuite: interrupted", file=sys.stderr)
         return EXIT_SIGINT
+    except BrokenPipeError:
+        return stop_writing()
+
+
+EXIT_SIGPIPE = 141  # the shell's 128 + SIGPIPE, as a Unix tool whose reader has gone
+
+
+def stop_writing() -> int:
+    """The reader of our output has gone (``rlsuite envs | head``): stop quietly, as Unix tools
+    do. Output still buffered goes to /dev/null, so Python's flush at exit raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_SIGPIPE
 
 
 if __name__ == "__main__":

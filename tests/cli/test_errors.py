@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import STEPS, run_rlsuite
+from cli_helpers import STEPS, rlsuite_process, run_rlsuite
 
 from rlsuite.cli import main
 
@@ -224,6 +224,16 @@ def test_console_errors_carry_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("rlsuite: error: unknown environment id 'CartPole-v9'")
     assert "Traceback" not in result.stderr and not (tmp_path / "r").exists()
+
+
+def test_a_reader_that_goes_away_ends_the_listing_quietly():
+    """`rlsuite envs | head -1`: once the reader has gone, no BrokenPipeError traceback, and
+    the exit status of a Unix tool stopped by SIGPIPE."""
+    process = rlsuite_process("envs")
+    process.stdout.close()  # before the listing's first line: every write finds no reader
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 141
+    assert stderr == ""
 
 
 def test_bad_env_kwargs_print_no_cleanup_traceback(tmp_path):
