@@ -77,8 +77,9 @@ def actor_critic_loss(
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Actor loss + vf_coef * critic loss - ent_coef * entropy, on one batch of transitions."""
     # With ent_coef 0 the entropy is only logged: no gradient for it.
+    # (With a frozen encoder batch.obs holds its features from the rollout: to_train_batch.)
     log_prob, entropy, value = policy.evaluate_actions(
-        batch.obs, batch.actions, entropy_grad=ent_coef != 0.0
+        batch.obs, batch.actions, entropy_grad=ent_coef != 0.0, encoded=policy.frozen_encoder
     )
     # Actor: raise log pi(a|s) in proportion to how much better a was than expected.
     policy_loss = -(batch.advantages * log_prob).mean()

@@ -150,9 +150,8 @@ class PPO(Agent):
         # Advantages once per rollout, with the critic that collected it (paper eq. 11); with
         # curiosity, the intrinsic reward's too (base.train_batch, curiosity.py).
         data = to_device(self.train_batch(batch, c.gae_lambda), self.device)
+        # A frozen encoder's features cannot change: data.obs holds those the rollout computed.
         encoded = self.policy.frozen_encoder
-        if encoded:  # a frozen encoder's features cannot change: encode the rollout once
-            data = data._replace(obs=self.policy.encoded(data.obs))
         history: dict[str, list[float]] = {}
         stop = False
         for _epoch in range(c.n_epochs):

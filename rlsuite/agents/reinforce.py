@@ -65,7 +65,9 @@ def reinforce_loss(
     policy: ActorCriticNet, batch: TrainBatch, ent_coef: float
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """-(weight * log pi(a|s)) averaged over all steps of all episodes, minus an entropy bonus."""
-    log_prob, entropy, _ = policy.evaluate_actions(batch.obs, batch.actions)
+    log_prob, entropy, _ = policy.evaluate_actions(
+        batch.obs, batch.actions, encoded=policy.frozen_encoder
+    )
     policy_loss = -(batch.advantages * log_prob).mean()
     entropy_loss = -entropy.mean()
     loss = policy_loss + ent_coef * entropy_loss

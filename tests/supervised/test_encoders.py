@@ -139,17 +139,28 @@ def test_an_unfrozen_encoder_is_fine_tuned():
     envs.close()
 
 
-def test_frozen_ppo_updates_from_features_encoded_once_per_rollout(monkeypatch):
+@pytest.mark.parametrize("agent_name", ["ppo", "a2c"])
+def test_a_frozen_encoder_sees_each_frame_once_when_acting_and_never_in_the_update(
+    agent_name, monkeypatch
+):
+    """Its features cannot change, so the rollout keeps those it acted on and the update
+    (every epoch and minibatch of PPO, A2C's one step) learns from them."""
     envs = pixel_envs(4)
     encoder = encoder_for(envs)
-    overrides = {"n_steps": 16, "n_epochs": 4, "batch_size": 16}
-    agent = make_agent("ppo", envs, overrides, encoder=encoder, freeze_encoder=True)
+    overrides = {"n_steps": 16}
+    overrides |= {"n_epochs": 4, "batch_size": 16} if agent_name == "ppo" else {}
+    agent = make_agent(agent_name, envs, overrides, encoder=encoder, freeze_encoder=True)
     calls = []
     original = encoder.forward
     monkeypatch.setattr(encoder, "forward", lambda obs: calls.append(len(obs)) or original(obs))
-    agent.learn(64)  # one rollout of 16 steps x 4 envs, then 4 epochs of 4 minibatches
-    assert calls.count(64) == 1  # the whole rollout, encoded once for the update
-    assert 16 not in calls  # ... never a minibatch: no encoder pass per epoch
+    agent.collector.reset(seed=0)
+    batch = agent.collect()  # 16 steps x 4 envs
+    assert batch.features.shape == (16, 4, encoder.out_dim)
+    frames = torch.as_tensor(batch.obs.reshape(64, *batch.obs.shape[2:]))
+    torch.testing.assert_close(torch.from_numpy(batch.features.reshape(64, -1)), original(frames))
+    calls.clear()
+    agent.update(batch)
+    assert calls == []  # the update never runs the encoder
     envs.close()
 
 

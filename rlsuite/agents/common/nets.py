@@ -518,8 +518,9 @@ class ActorCriticNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log pi(a|s), entropy, V(s)) with gradients, for the update.
 
-        ``encoded=True``: ``obs`` already holds a frozen encoder's features (``encoded``),
-        computed once per rollout rather than once per epoch and minibatch.
+        ``encoded=True``: ``obs`` already holds a frozen encoder's features, those computed when
+        the agent acted (``RolloutBatch.features``): a frozen encoder's features cannot change,
+        so the update never runs it again.
         """
         if encoded:
             policy_features, value_features = self.trunk_features(obs)
@@ -529,15 +530,27 @@ class ActorCriticNet(nn.Module):
         return log_prob, entropy, self.value_from(value_features)
 
     # -- acting -------------------------------------------------------------------------------
-    def heads_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode_numpy(self, obs: np.ndarray) -> np.ndarray:
+        """A frozen encoder's features of ``obs``, ``(B, out_dim)`` float32 in numpy: computed
+        once when acting, kept in the rollout (``RolloutBatch.features``) for the update."""
+        with torch.inference_mode():
+            obs_tensor = torch.as_tensor(obs, device=self.policy_head.weight.device)
+            return self.encoder(obs_tensor).float().cpu().numpy()
+
+    def heads_numpy(self, obs: np.ndarray, encoded: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Policy head output and V(s) (V_E with two value heads) as numpy arrays, for acting.
 
         MLPs on the CPU run in numpy on views of the torch parameters (``numpy_views``): at a
-        batch of 8 vectors each torch call costs more than its arithmetic. CNNs, and any net on
-        a GPU (numpy cannot read its memory), run in torch (``heads_torch``).
+        batch of 8 vectors each torch call costs more than its arithmetic. CNNs, given encoders
+        and any net on a GPU (numpy cannot read its memory) run in torch (``heads_torch``).
+        ``encoded=True``: ``obs`` holds a frozen encoder's features (``encode_numpy``).
         """
-        if not isinstance(self.encoder, MLPEncoder) or not self.head_parameters[0][0].is_cpu:
-            return self.heads_torch(obs)
+        if (
+            encoded
+            or not isinstance(self.encoder, MLPEncoder)
+            or not self.head_parameters[0][0].is_cpu
+        ):
+            return self.heads_torch(obs, encoded)
         features = self.encoder.forward_numpy(obs)  # (copies, B, out_dim)
         policy_features, value_features = features[0], features[-1]
         heads = self.head_views()
@@ -561,12 +574,14 @@ class ActorCriticNet(nn.Module):
         weight, bias = self.head_views()[1]
         return value_features @ weight.T + bias
 
-    def heads_torch(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def heads_torch(self, obs: np.ndarray, encoded: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``heads_numpy``'s result computed in torch on the net's device, back as numpy."""
         device = self.policy_head.weight.device
         with torch.inference_mode():
             # No copy on the CPU; one transfer of the uint8/float batch to a GPU.
-            policy_features, value_features = self.features(torch.as_tensor(obs, device=device))
+            obs_tensor = torch.as_tensor(obs, device=device)
+            features = self.trunk_features if encoded else self.features
+            policy_features, value_features = features(obs_tensor)
             out = self.policy_head(policy_features)
             values = self.value_from(value_features)
             if self.n_values > 1:
@@ -579,15 +594,20 @@ class ActorCriticNet(nn.Module):
         return numpy_views(self.head_parameters, self._numpy_cache)
 
     def step(
-        self, obs: np.ndarray, rng: np.random.Generator, deterministic: bool = False
+        self,
+        obs: np.ndarray,
+        rng: np.random.Generator,
+        deterministic: bool = False,
+        encoded: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sample a ~ pi(.|s) for a batch of observations: (actions, log_probs, values) in numpy.
 
         The network runs in torch; the sampling runs in numpy, whose calls cost about a
         microsecond where a torch call costs several, and acting is a handful of tiny ops per
-        env step. Box actions are returned unclipped (``to_env`` clips).
+        env step. Box actions are returned unclipped (``to_env`` clips). ``encoded=True``:
+        ``obs`` holds a frozen encoder's features (``encode_numpy``).
         """
-        out, values = self.heads_numpy(obs)  # (B, n_actions) logits or (B, act_dim); (B,)
+        out, values = self.heads_numpy(obs, encoded)  # (B, n_actions) logits or (B, act_dim); (B,)
         if self.discrete:
             log_probs = log_softmax(out)
             if deterministic:

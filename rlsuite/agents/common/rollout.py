@@ -49,6 +49,9 @@ class RolloutBatch(NamedTuple):
     # (``keep_next_obs``: curiosity's intrinsic rewards and adversarial imitation's
     # discriminator are about s_{t+1}), else None
     next_obs: np.ndarray | None = None
+    # (T, N, out_dim) a frozen encoder's features of obs, computed when acting, so that the
+    # update does not run the encoder again (its features cannot change); else None
+    features: np.ndarray | None = None
 
 
 class RolloutCollector:
@@ -107,11 +110,18 @@ class RolloutCollector:
         log_probs = np.zeros((n_steps, n), dtype=np.float32)
         actions = None  # allocated at the first step, when the action's shape is known
         next_obs = np.zeros_like(obs) if self.keep_next_obs else None
+        features = None
+        if policy.frozen_encoder:
+            features = np.zeros((n_steps, n, policy.encoder.out_dim), dtype=np.float32)
         final_values: dict[tuple[int, int], float] = {}  # SAME_STEP truncations: V(final obs)
         final_obs: dict[tuple[int, int], np.ndarray] = {}  # SAME_STEP episode ends: s_final
         for t in range(n_steps):
             obs[t] = self.policy_input(self.obs)
-            action, log_probs[t], values[t] = policy.step(obs[t], self.rng)
+            if features is None:
+                action, log_probs[t], values[t] = policy.step(obs[t], self.rng)
+            else:  # a frozen encoder: its features, once, for acting now and learning later
+                features[t] = policy.encode_numpy(obs[t])
+                action, log_probs[t], values[t] = policy.step(features[t], self.rng, encoded=True)
             if actions is None:
                 actions = np.zeros((n_steps, *action.shape), dtype=action.dtype)
             actions[t] = action
@@ -161,6 +171,7 @@ class RolloutCollector:
             next_values=next_values,
             valid=valid,
             next_obs=next_obs,
+            features=features,
         )
 
     def _end_episode(self, episode: Episode) -> None:
@@ -199,7 +210,10 @@ class TrainBatch(NamedTuple):
 
 
 def to_train_batch(batch: RolloutBatch, advantages: np.ndarray, returns: np.ndarray) -> TrainBatch:
-    """Flatten ``(T, N)`` to ``(T*N,)`` and drop the steps that are no transition (``valid``)."""
+    """Flatten ``(T, N)`` to ``(T*N,)`` and drop the steps that are no transition (``valid``).
+
+    With a frozen encoder the TrainBatch's ``obs`` are its features from the rollout
+    (``RolloutBatch.features``): the losses pass ``encoded=policy.frozen_encoder``."""
     keep = batch.valid.reshape(-1)
     everything = bool(keep.all())
 
@@ -210,7 +224,7 @@ def to_train_batch(batch: RolloutBatch, advantages: np.ndarray, returns: np.ndar
         return torch.from_numpy(x if dtype is None else x.astype(dtype, copy=False))
 
     return TrainBatch(
-        obs=flat(batch.obs),
+        obs=flat(batch.obs if batch.features is None else batch.features),
         actions=flat(batch.actions),
         log_probs=flat(batch.log_probs),
         values=flat(batch.values),
