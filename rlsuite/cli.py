@@ -455,12 +455,11 @@ def run_agents(args: argparse.Namespace) -> int:
         return 0
     cls = agent_class(args.name)
     per_task = hyperparams_file(cls.name)
-    where = f"; rlsuite/hyperparams/{per_task.name} sets some per env id"
-    where = where if per_task.exists() else ""
-    print(f"{cls.name}: {cls.description}")
-    print(f"settings (rlsuite train --agent {cls.name} --set key=value{where}):")
-    print_settings(cls.Config)
-    print("run settings, also --set: " + ", ".join(config.RUN_SETTINGS) + " (rlsuite train --help)")
+    usage = f"rlsuite train --agent {cls.name} --set key=value"
+    if per_task.exists():
+        usage += f"; rlsuite/hyperparams/{per_task.name} sets some per env id"
+    others = f"run settings, also --set: {', '.join(config.RUN_SETTINGS)} (rlsuite train --help)"
+    print_settings(cls, usage, others)
     return 0
 
 
@@ -480,12 +479,16 @@ def print_names(rows: list[tuple[str, str]]) -> None:
         print(f"{name:<{width}}  {description}")
 
 
-def print_settings(settings: type) -> None:
-    """`rlsuite agents NAME` / `rlsuite models NAME`: setting, default, what it must be."""
-    rows = [("setting", "default", "must be"), *config.settings_table(settings)]
+def print_settings(cls: type, usage: str, others: str) -> None:
+    """`rlsuite agents NAME` / `rlsuite models NAME`: the agent's or model's description, then
+    each setting of its Config with its default and what it must be, then the `others` line."""
+    print(f"{cls.name}: {cls.description}")
+    print(f"settings ({usage}):")
+    rows = [("setting", "default", "must be"), *config.settings_table(cls.Config)]
     widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
     for name, default, kind in rows:
         print(f"  {name:<{widths[0]}}  {default:<{widths[1]}}  {kind}")
+    print(others)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -847,10 +850,8 @@ def run_models(args: argparse.Namespace) -> int:
         print_names(list_models())
         return 0
     cls = model_class(args.name)
-    print(f"{cls.name}: {cls.description}")
-    print(f"settings (rlsuite fit {cls.name} --set key=value):")
-    print_settings(cls.Config)
-    print("fit settings, also --set: " + ", ".join(FIT_SETTINGS) + " (rlsuite fit --help)")
+    others = f"fit settings, also --set: {', '.join(FIT_SETTINGS)} (rlsuite fit --help)"
+    print_settings(cls, f"rlsuite fit {cls.name} --set key=value", others)
     return 0
 
 

@@ -94,13 +94,14 @@ def ppo_loss(
     vf_coef: float,
     ent_coef: float,
     normalize_adv: bool,
-    encoded: bool = False,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Clipped surrogate (PPO eq. 7) + value loss - entropy bonus, on one minibatch.
 
-    ``encoded``: ``batch.obs`` holds a frozen encoder's features (see ``PPO.update``).
+    With a frozen encoder ``batch.obs`` holds its features from the rollout (to_train_batch).
     """
-    log_prob, entropy, value = policy.evaluate_actions(batch.obs, batch.actions, encoded=encoded)
+    log_prob, entropy, value = policy.evaluate_actions(
+        batch.obs, batch.actions, encoded=policy.frozen_encoder
+    )
     advantages = normalize(batch.advantages) if normalize_adv else batch.advantages
     log_ratio = log_prob - batch.log_probs
     ratio = log_ratio.exp()  # pi(a|s) / pi_old(a|s): importance weight
@@ -150,8 +151,6 @@ class PPO(Agent):
         # Advantages once per rollout, with the critic that collected it (paper eq. 11); with
         # curiosity, the intrinsic reward's too (base.train_batch, curiosity.py).
         data = to_device(self.train_batch(batch, c.gae_lambda), self.device)
-        # A frozen encoder's features cannot change: data.obs holds those the rollout computed.
-        encoded = self.policy.frozen_encoder
         history: dict[str, list[float]] = {}
         stop = False
         for _epoch in range(c.n_epochs):
@@ -167,7 +166,6 @@ class PPO(Agent):
                     c.vf_coef,
                     c.ent_coef,
                     c.normalize_advantage,
-                    encoded,
                 )
                 # Early stop: the policy has already moved as far as we trust this data.
                 stop = c.target_kl is not None and float(metrics[APPROX_KL]) > 1.5 * c.target_kl
